@@ -1,0 +1,125 @@
+"""The `gymnos-edge` command line: parses arguments, calls the library, prints with rich."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gymnos_edge import __version__
+from gymnos_edge.errors import UserError
+
+console = Console()
+errors = Console(stderr=True)
+
+app = typer.Typer(
+    name="gymnos-edge",
+    help=(
+        "Turn front-camera workout videos into a small on-device classifier with stable per-set labels.\n\n"
+        "Typical flow:\n\n"
+        "  gymnos-edge demo-data demo_data\n\n"
+        "  gymnos-edge manifest check demo_data/manifest.csv"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+manifest_app = typer.Typer(help="Check video manifests.", no_args_is_help=True)
+app.add_typer(manifest_app, name="manifest")
+
+
+def user_errors(command: Callable) -> Callable:
+    """Print a user's mistake as one clear message and exit 1, never as a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except UserError as error:
+            errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"gymnos-edge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = None,
+) -> None:
+    """gymnos-edge command line."""
+
+
+@app.command("demo-data")
+@user_errors
+def demo_data(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the videos and manifest.csv into.")] = Path(
+        "demo_data"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same files.")] = 0,
+    videos_per_gym: Annotated[int, typer.Option(min=1, max=6, help="Videos for each of the two gyms.")] = 4,
+) -> None:
+    """Write synthetic front-camera demo videos (squats, overhead presses, two gyms) and their manifest.
+
+    Example: [bold]gymnos-edge demo-data demo_data --seed 0[/]
+    """
+    from gymnos_edge.demo_data import DemoConfig, make_demo_data
+
+    with console.status("Drawing demo videos…"):
+        manifest = make_demo_data(folder, DemoConfig(seed=seed, videos_per_gym=videos_per_gym))
+    console.print(f"[green]✓[/] wrote {2 * videos_per_gym} videos and [bold]{manifest}[/]")
+    console.print(f"Next: [bold]gymnos-edge manifest check {manifest}[/]")
+
+
+@manifest_app.command("check")
+@user_errors
+def manifest_check(
+    manifest: Annotated[Path, typer.Argument(help="Manifest file (.csv or .json).")],
+    labels: Annotated[
+        Optional[str], typer.Option(help="Comma-separated labels the manifest must use, e.g. a model's.")
+    ] = None,
+) -> None:
+    """Summarise a manifest and list every problem in it (exit 1 if any).
+
+    Example: [bold]gymnos-edge manifest check demo_data/manifest.csv[/]
+    """
+    from gymnos_edge.manifest import check_manifest, load_manifest
+
+    expected = [label.strip() for label in labels.split(",")] if labels else None
+    loaded = load_manifest(manifest)
+    with console.status(f"Opening {len(loaded.videos)} videos…"):
+        check = check_manifest(loaded, expected)
+    _print_summary(check)
+    if not check.ok:
+        errors.print(f"[bold red]{manifest}: {len(check.problems)} problem(s)[/]")
+        for problem in check.problems:
+            errors.print(f"  [red]-[/] {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/] {manifest} is valid")
+
+
+def _print_summary(check) -> None:
+    summary = check.summary()
+    console.print(f"[bold]{summary.videos}[/] videos, [bold]{summary.spans}[/] labelled spans")
+    for title, values, unit in (
+        ("label", summary.seconds_per_label, "seconds"),
+        ("group", summary.seconds_per_group, "seconds"),
+        ("split", summary.videos_per_split, "videos"),
+    ):
+        table = Table(title=f"per {title}", title_justify="left")
+        table.add_column(title)
+        table.add_column(unit, justify="right")
+        for key, value in values.items():
+            table.add_row(key, f"{value:.1f}" if unit == "seconds" else str(value))
+        console.print(table)

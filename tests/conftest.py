@@ -1,0 +1,53 @@
+"""Shared fixtures: tiny real videos written by the tests themselves, and tiny demo data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from gymnos_edge.demo_data import DemoConfig, make_demo_data  # noqa: E402
+from gymnos_edge.video_writer import write_video  # noqa: E402
+
+
+def marker_frames(count: int, height: int = 96, width: int = 64) -> list[np.ndarray]:
+    """Frames with a red block top-left and a green block bottom-right: any rotation shows."""
+    frame = np.full((height, width, 3), 50, np.uint8)
+    frame[: height // 4, : width // 3] = (255, 0, 0)
+    frame[-height // 6 :, -width // 4 :] = (0, 255, 0)
+    return [frame] * count
+
+
+@pytest.fixture
+def make_video(tmp_path):
+    """Write a small real .mp4 and return its path."""
+
+    def make(name: str = "clip.mp4", seconds: float = 2.0, fps: int = 15, rotation: int = 0, frames=None) -> Path:
+        frames = frames if frames is not None else marker_frames(round(seconds * fps))
+        return write_video(tmp_path / name, frames, fps, stored_rotation=rotation)
+
+    return make
+
+
+def make_variable_rate_video(source: Path, target: Path) -> Path:
+    """Re-time a 30 fps clip: 30 fps for the first second, 10 fps after, as phones do under low light."""
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(source),
+        "-vf", "setpts='if(lt(N,30),N/30,1+(N-30)/10)/TB'", "-fps_mode", "vfr",
+        "-c:v", "libx264", "-crf", "30", str(target),
+    ]  # fmt: skip
+    subprocess.run(command, check=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_manifest(tmp_path_factory) -> Path:
+    """Tiny demo data (two videos per gym, short sets), shared by the whole run."""
+    folder = tmp_path_factory.mktemp("demo")
+    return make_demo_data(folder, DemoConfig(seed=3, videos_per_gym=2, reps_per_set=(2, 2), rest_s=(1.0, 1.5)))
