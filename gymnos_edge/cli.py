@@ -2,48 +2,38 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from gymnos_edge import __version__
-from gymnos_edge.errors import UserError
+from gymnos_edge.cli_support import console, errors, user_errors
+from gymnos_edge.cli_train import train_command
 
-console = Console()
-errors = Console(stderr=True)
+EXAMPLES = """
+Examples:
+
+  gymnos-edge demo-data demo_data
+
+  gymnos-edge manifest check demo_data/manifest.csv
+
+  gymnos-edge train demo_data/manifest.csv --weights none --image-size 96
+"""
 
 app = typer.Typer(
     name="gymnos-edge",
-    help=(
-        "Turn front-camera workout videos into a small on-device classifier with stable per-set labels.\n\n"
-        "Typical flow:\n\n"
-        "  gymnos-edge demo-data demo_data\n\n"
-        "  gymnos-edge manifest check demo_data/manifest.csv"
-    ),
+    add_completion=False,
+    help="Turn front-camera workout videos into a small on-device classifier with stable per-set labels.",
+    epilog=EXAMPLES,
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
 manifest_app = typer.Typer(help="Check video manifests.", no_args_is_help=True)
 app.add_typer(manifest_app, name="manifest")
-
-
-def user_errors(command: Callable) -> Callable:
-    """Print a user's mistake as one clear message and exit 1, never as a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except UserError as error:
-            errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
+app.command("train")(train_command)
 
 
 def _version(value: bool) -> None:

@@ -51,3 +51,28 @@ def demo_manifest(tmp_path_factory) -> Path:
     """Tiny demo data (two videos per gym, short sets), shared by the whole run."""
     folder = tmp_path_factory.mktemp("demo")
     return make_demo_data(folder, DemoConfig(seed=3, videos_per_gym=2, reps_per_set=(2, 2), rest_s=(1.0, 1.5)))
+
+
+@pytest.fixture
+def tiny_run(tmp_path):
+    """An untrained but complete run folder: 2 labels, 32×32 input, light head, random backbone."""
+    from gymnos_edge.model import ModelSpec, build_model, weights_fingerprint
+    from gymnos_edge.run import RunMetadata, save_run
+    from gymnos_edge.model import PREPROCESSING
+    from gymnos_edge.smoothing import SmoothingParams
+
+    spec = ModelSpec(labels=("overhead_press", "squat"), image_size=32, head="gap", weights="none")
+    model = build_model(spec)
+    metadata = RunMetadata(
+        name="tiny",
+        labels=spec.labels,
+        image_size=spec.image_size,
+        resize="squash",
+        every_s=0.2,
+        preprocessing=PREPROCESSING,
+        head="gap",
+        weights="none",
+        weights_fingerprint=weights_fingerprint(model.get_layer("backbone")),
+        smoothing=SmoothingParams().to_dict(),
+    )
+    return save_run(tmp_path / "runs" / "tiny", model, metadata)
