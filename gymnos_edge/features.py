@@ -25,7 +25,6 @@ import numpy as np
 from gymnos_edge.atomic import atomic_path
 from gymnos_edge.sampler import SamplingConfig, sample_frames
 
-DEFAULT_CACHE = Path(os.environ.get("GYMNOS_EDGE_CACHE", Path.home() / ".cache" / "gymnos-edge")) / "features"
 _BATCH = 16
 
 
@@ -58,11 +57,16 @@ def cache_key(request: SpanRequest, sampling: SamplingConfig, backbone_fingerpri
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def default_cache_dir() -> Path:
+    """`$GYMNOS_EDGE_CACHE/features`, else `~/.cache/gymnos-edge/features`."""
+    return Path(os.environ.get("GYMNOS_EDGE_CACHE", Path.home() / ".cache" / "gymnos-edge")) / "features"
+
+
 class FeatureCache:
     """A folder of `<key>.npz` files, one per (span, sampling, backbone)."""
 
-    def __init__(self, folder: Path | str = DEFAULT_CACHE):
-        self.folder = Path(folder)
+    def __init__(self, folder: Path | str | None = None):
+        self.folder = Path(folder) if folder is not None else default_cache_dir()
 
     def path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npz"
@@ -146,7 +150,10 @@ def _compute_span(
     stamps: list[float] = []
     chunks: list[np.ndarray] = []
     for batch_stamps, batch in _prefetched_batches(request, sampling):
-        chunks.append(np.asarray(feature_fn(batch)).astype(np.float16))
+        count = len(batch)
+        if count < _BATCH:  # one batch shape, so the backbone's compiled graph is reused
+            batch = np.concatenate([batch, np.zeros((_BATCH - count, *batch.shape[1:]), batch.dtype)])
+        chunks.append(np.asarray(feature_fn(batch))[:count].astype(np.float16))
         stamps.extend(batch_stamps)
         on_frames(len(batch_stamps))
     if not chunks:

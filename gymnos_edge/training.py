@@ -13,7 +13,7 @@ import numpy as np
 from gymnos_edge.atomic import write_json
 from gymnos_edge.classification import ClassificationReport, classification_report
 from gymnos_edge.errors import UserError
-from gymnos_edge.features import DEFAULT_CACHE, FeatureCache, SpanRequest, estimated_frames, extract_features
+from gymnos_edge.features import FeatureCache, SpanRequest, estimated_frames, extract_features
 from gymnos_edge.manifest import ManifestCheck, require_valid
 from gymnos_edge.model import PREPROCESSING, CaffePreprocessing, Head, build_backbone, build_classifier, build_head
 from gymnos_edge.model import weights_fingerprint
@@ -36,7 +36,7 @@ class TrainConfig:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     holdout_group: str | None = None
     seed: int = 0
-    cache_dir: Path = DEFAULT_CACHE
+    cache_dir: Path | None = None  # default: features.default_cache_dir()
 
     def run_folder(self) -> Path:
         if self.out is not None:

@@ -30,3 +30,28 @@ def test_manifest_check_lists_problems_and_fails_without_traceback(tmp_path):
     assert result.exit_code == 1
     assert "line 3: start (5 s) must be before end" in result.output
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_train_command_end_to_end_and_runs_latest(demo_manifest, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GYMNOS_EDGE_CACHE", str(tmp_path / "cache"))
+    args = ["train", str(demo_manifest), "--weights", "none", "--image-size", "32", "--every", "0.5", "--epochs", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "val" in result.output and "accuracy" in result.output
+    assert (tmp_path / "runs" / "latest" / "model.keras").is_file()
+
+
+def test_imagenet_download_failure_is_one_clear_sentence(demo_manifest, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "GYMNOS_EDGE_CACHE": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "gymnos_edge", "train", str(demo_manifest), "--image-size", "32",
+               "--out", str(tmp_path / "run")]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 1
+    assert "could not download the ImageNet weights" in result.stderr and "--weights none" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "run").exists()
