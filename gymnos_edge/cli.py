@@ -10,6 +10,7 @@ from rich.table import Table
 
 from gymnos_edge import __version__
 from gymnos_edge.cli_support import console, errors, user_errors
+from gymnos_edge.cli_predict import predict_command
 from gymnos_edge.cli_train import train_command
 
 EXAMPLES = """
@@ -20,6 +21,8 @@ Examples:
   gymnos-edge manifest check demo_data/manifest.csv
 
   gymnos-edge train demo_data/manifest.csv --weights none --image-size 96
+
+  gymnos-edge predict demo_data/videos/gym_a_01.mp4 --model runs/latest
 """
 
 app = typer.Typer(
@@ -34,6 +37,7 @@ app = typer.Typer(
 manifest_app = typer.Typer(help="Check video manifests.", no_args_is_help=True)
 app.add_typer(manifest_app, name="manifest")
 app.command("train")(train_command)
+app.command("predict")(predict_command)
 
 
 def _version(value: bool) -> None:

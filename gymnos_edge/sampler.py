@@ -96,3 +96,10 @@ def sample_frames(
             yield timestamp, cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
             while target <= timestamp + _TIMESTAMP_SLACK_S:
                 target += config.every_s
+
+
+def estimated_samples(path: Path | str, config: SamplingConfig) -> int:
+    """How many frames `sample_frames` will yield for the whole video, for progress bars."""
+    from gymnos_edge.video import probe_video
+
+    return max(1, int(probe_video(path).duration_s / config.every_s) + 1)

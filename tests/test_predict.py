@@ -1,0 +1,67 @@
+"""`predict` end to end on a real demo video with a tiny model."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from gymnos_edge.cli import app
+from gymnos_edge.errors import UserError
+from gymnos_edge.frame_models import open_frame_model
+from gymnos_edge.manifest import load_manifest
+from gymnos_edge.predict import predict_video, prediction_from_probs
+from gymnos_edge.smoothing import SmoothingParams, smooth_sequence
+from gymnos_edge.video import probe_video
+
+runner = CliRunner()
+
+
+def test_predict_command_writes_the_timeline_and_annotated_video(tiny_run, demo_manifest, tmp_path):
+    video = load_manifest(demo_manifest).videos[0]
+    out = tmp_path / "timeline"
+    annotated = tmp_path / "annotated.mp4"
+    result = runner.invoke(app, ["predict", str(video), "--model", str(tiny_run.folder), "--out", str(out),
+                                 "--annotate", str(annotated)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "timeline.json").read_text())
+    frames = pd.read_csv(out / "timeline.csv")
+    duration = probe_video(video).duration_s
+    assert len(frames) == pytest.approx(duration / tiny_run.metadata.every_s, abs=2)
+    np.testing.assert_allclose(frames[["raw_overhead_press", "raw_squat"]].sum(axis=1), 1.0, atol=1e-4)
+    assert set(frames["label"]) <= {"overhead_press", "squat", "rest"}
+    assert {"sets", "rests", "smoothing"} <= set(data)
+    assert (out / "timeline.png").stat().st_size > 0
+    info = probe_video(annotated)
+    assert info.height > info.width  # upright, like the source
+    assert info.duration_s == pytest.approx(duration, abs=0.2)
+
+
+def test_prediction_matches_the_reference_smoothing(tiny_run, demo_manifest):
+    video = load_manifest(demo_manifest).videos[1]
+    model = open_frame_model(tiny_run.folder)
+    prediction = predict_video(video, model)
+    reference = smooth_sequence(prediction.probs, model.smoothing)
+    np.testing.assert_array_equal(prediction.shown, reference.labels)
+    assert np.all(np.diff(prediction.times) > 0)
+
+
+def test_sets_come_from_the_smoothed_labels():
+    probs = np.array([[0.05, 0.95]] * 20 + [[0.95, 0.05]] * 20, np.float32)
+    params = SmoothingParams(interval_s=0.5, tau_s=0.5, min_set_s=1.0, min_rest_s=1.0)
+    prediction = prediction_from_probs(None, ("a", "b"), np.arange(40) * 0.5, probs, params)
+    assert [s.label for s in prediction.timeline.sets] == ["b", "a"]
+    assert prediction.timeline.sets[0].start_s == 0.0
+
+
+def test_bad_model_paths_are_clear(tmp_path, make_video):
+    with pytest.raises(UserError, match="no such run folder"):
+        open_frame_model(tmp_path / "nothing")
+    (tmp_path / "run").mkdir()
+    with pytest.raises(UserError, match="no metadata.json"):
+        open_frame_model(tmp_path / "run")
+    with pytest.raises(UserError, match="Apple"):
+        open_frame_model(tmp_path / "m.mlpackage")
+    result = runner.invoke(app, ["predict", str(make_video()), "--model", str(tmp_path / "run")])
+    assert result.exit_code == 1 and "metadata.json" in result.output
