@@ -27,12 +27,19 @@ def atomic_path(target: Path | str, directory: bool = False) -> Iterator[Path]:
         handle, name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
         os.close(handle)
         temporary = Path(name)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other users
     try:
         yield temporary
         _replace(temporary, target)
     except BaseException:
         _remove(temporary)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _replace(source: Path, target: Path) -> None:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from gymnos_edge import __version__
 from gymnos_edge.cli_support import console, errors, user_errors
+from gymnos_edge.cli_evaluate import evaluate_command
 from gymnos_edge.cli_predict import predict_command
 from gymnos_edge.cli_train import train_command
 
@@ -23,6 +24,8 @@ Examples:
   gymnos-edge train demo_data/manifest.csv --weights none --image-size 96
 
   gymnos-edge predict demo_data/videos/gym_a_01.mp4 --model runs/latest
+
+  gymnos-edge evaluate demo_data/manifest.csv --split val --tune
 """
 
 app = typer.Typer(
@@ -38,6 +41,7 @@ manifest_app = typer.Typer(help="Check video manifests.", no_args_is_help=True)
 app.add_typer(manifest_app, name="manifest")
 app.command("train")(train_command)
 app.command("predict")(predict_command)
+app.command("evaluate")(evaluate_command)
 
 
 def _version(value: bool) -> None:

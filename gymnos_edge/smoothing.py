@@ -9,6 +9,7 @@ layout and the rules are documented in docs/smoothing.md.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ class SmoothingParams:
         found = []
         values = asdict(self)
         for name, value in values.items():
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not isinstance(value, numbers.Real) or not math.isfinite(value):
                 found.append(f"{name} must be a finite number, got {value!r}")
         if found:
             return found

@@ -215,7 +215,7 @@ def _predict(head, features: np.ndarray) -> np.ndarray:
 
 
 def _split_summary(plan: SplitPlan, data: dict[str, _SplitData], manifest) -> dict:
-    summary = {"method": plan.method}
+    summary: dict = {"method": plan.method, "assignment": {str(v): s for v, s in plan.by_video.items()}}
     for split in ("train", "val", "test"):
         videos = plan.videos(split)
         if videos:

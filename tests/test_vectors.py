@@ -1,0 +1,111 @@
+"""The shared smoothing vectors are exactly what the Python reference produces today."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gymnos_edge.segments import segment
+from gymnos_edge.smoothing import SmoothingParams, initial_state, step
+from gymnos_edge.vectors import CASES, MARGIN, Block, close_calls, draw_probs, write_vectors
+
+VECTOR_DIR = Path(__file__).parent / "vectors" / "smoothing"
+FILES = sorted(VECTOR_DIR.glob("*.json"))
+KEYS = (
+    "name description labels rest_label params derived initial_state probs states smoothed labels_out sets rests"
+).split()
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_at_least_eight_vector_files():
+    assert len(FILES) >= 8
+
+
+def test_regenerating_gives_identical_bytes(tmp_path):
+    written = write_vectors(tmp_path)
+    assert sorted(p.name for p in written) == [p.name for p in FILES], "stale or missing vector files"
+    for path in written:
+        assert path.read_bytes() == (VECTOR_DIR / path.name).read_bytes(), (
+            f"{path.name} drifted from the reference: run scripts/make_smoothing_vectors.py"
+        )
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_vector_matches_step(path):
+    vector = load(path)
+    assert list(vector) == KEYS
+    params = SmoothingParams.from_dict(vector["params"])
+    assert vector["derived"] == params.derived()
+    n = len(vector["labels"])
+    assert vector["rest_label"] == "rest"
+    state = np.asarray(vector["initial_state"], np.float32)
+    np.testing.assert_array_equal(state, initial_state(n))
+
+    probs = np.asarray(vector["probs"], np.float32)
+    assert probs.astype(np.float64).tolist() == vector["probs"], "probs are not float32 values"
+    states, smoothed, labels = [], [], []
+    for frame in probs:
+        state, ema, label = step(state, frame, params)
+        states.append(state)
+        smoothed.append(ema)
+        labels.append(int(label))
+    np.testing.assert_array_equal(np.asarray(vector["states"], np.float32), np.stack(states))
+    np.testing.assert_array_equal(np.asarray(vector["smoothed"], np.float32), np.stack(smoothed))
+    assert vector["labels_out"] == labels
+
+    states = np.stack(states)
+    times = np.arange(len(probs)) * params.interval_s
+    timeline = segment(
+        times, labels, vector["labels"], params.interval_s, confidences=np.stack(smoothed), held=states[:, -1]
+    )
+    assert {"sets": vector["sets"], "rests": vector["rests"]} == timeline.to_dict()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_vector_has_no_close_calls(path):
+    vector = load(path)
+    assert close_calls(np.asarray(vector["probs"], np.float32), SmoothingParams.from_dict(vector["params"])) == []
+
+
+def test_close_calls_flags_a_top_probability_at_enter():
+    # tau_s = 0 shows the raw frame; 0.70004 is 4e-5 from enter = 0.7.
+    params = SmoothingParams(tau_s=0.0)
+    probs = np.asarray([[0.70004, 0.29996], [0.9, 0.1]], np.float32)
+    found = close_calls(probs, params)
+    assert len(found) == 1 and found[0].startswith("step 0: top") and "enter" in found[0]
+
+
+def test_close_calls_flags_the_shown_class_at_exit():
+    # squat is shown from step 0 (min_set_s 0 → 1 step); at step 1 it sits 5e-5 above exit 0.45,
+    # while the top (0.54995) is clear of enter and floor.
+    params = SmoothingParams(tau_s=0.0, min_set_s=0.0)
+    probs = np.asarray([[0.9, 0.1], [0.45005, 0.54995]], np.float32)
+    found = close_calls(probs, params)
+    assert len(found) == 1 and found[0].startswith("step 1: shown") and "exit" in found[0]
+
+
+def test_close_calls_passes_clear_sequences():
+    probs = np.asarray([[0.9, 0.1], [0.8, 0.2], [0.2, 0.8]], np.float32)
+    assert close_calls(probs, SmoothingParams(tau_s=0.0), margin=MARGIN) == []
+
+
+def test_draw_probs_are_distributions_on_the_grid():
+    probs = draw_probs((Block((0.5, 0.3, 0.2), 50, 5.0),), seed=1)
+    assert probs.dtype == np.float32 and probs.shape == (50, 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(probs * 10_000, np.round(probs * 10_000), atol=1e-3)
+
+
+def test_cases_cover_the_promised_situations():
+    names = {case.name for case in CASES}
+    promised = {"steady", "noisy", "glitches", "set_rest_set", "class_switch", "three_classes", "tau_zero", "durations"}
+    assert promised <= names
+    assert any(case.params.tau_s == 0 for case in CASES)
+    assert any(len(case.labels) == 3 for case in CASES)
+    assert any(case.params.min_set_s != case.params.min_rest_s for case in CASES)
