@@ -14,11 +14,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Offline there are no ImageNet weights, so the demo trains on a random backbone (--weights none)
-# at 96×96 to stay quick on a laptop CPU; real use: drop both flags.
+# at 128×128 to stay quick on a laptop CPU; real use: drop both flags.
 demo: $(STAMP)
 	$(BIN)/gymnos-edge demo-data demo_data
 	$(BIN)/gymnos-edge manifest check demo_data/manifest.csv
-	$(BIN)/gymnos-edge train demo_data/manifest.csv --weights none --image-size 96 --out runs/demo
+	$(BIN)/gymnos-edge train demo_data/manifest.csv --weights none --image-size 128 --out runs/demo
 
 test: test-python
 

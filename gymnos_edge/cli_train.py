@@ -23,7 +23,7 @@ def train_command(
     ] = "imagenet",
     head: Annotated[Head, typer.Option(help="seed: Flatten head of the original; gap: light head for phones.")] = Head.seed,
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs; early stopping on val loss ends sooner.")] = 30,
-    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    batch_size: Annotated[int, typer.Option(min=1, help="Frames per head step.")] = 64,
     image_size: Annotated[int, typer.Option(min=32, help="Square model input in pixels.")] = 224,
     every: Annotated[float, typer.Option(min=0.01, help="Seconds between sampled frames.")] = 0.2,
     resize: Annotated[ResizePolicy, typer.Option(help="How portrait frames become squares.")] = ResizePolicy.squash,
