@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-python install clean
+.PHONY: demo test test-python test-swift install clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,7 +20,14 @@ demo: $(STAMP)
 	$(BIN)/gymnos-edge manifest check demo_data/manifest.csv
 	$(BIN)/gymnos-edge train demo_data/manifest.csv --weights none --image-size 128 --out runs/demo
 
-test: test-python
+# Swift checks first, so the chroot exists when pytest runs the Swift vector test.
+test: test-swift
+	$(MAKE) --no-print-directory test-python
+
+# Swift checks of the iPhone demo (ios_demo/README.md). Needs root; the first run installs a
+# Debian trixie Swift chroot (~1–2.5 min, ~2.6 GB) at /var/cache/gymnos-edge/swift-trixie.
+test-swift:
+	bash ios_demo/tools/check.sh
 
 test-python: $(STAMP)
 	$(BIN)/pytest

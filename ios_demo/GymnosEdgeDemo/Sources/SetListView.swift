@@ -1,0 +1,97 @@
+import SwiftUI
+import WorkoutCore
+
+/// Every set so far with its duration and mean confidence, and the rests between them; newest first.
+struct SetListView: View {
+    let segments: [Segment]
+    let onReset: () -> Void
+
+    private struct Row: Identifiable {
+        let id: Int
+        let segment: Segment
+        /// 1 for the first set; `nil` for a rest.
+        let setNumber: Int?
+        let inProgress: Bool
+    }
+
+    /// Rests before the first set are warm-up, not part of the list.
+    private var rows: [Row] {
+        var rows: [Row] = []
+        var sets = 0
+        for (index, segment) in segments.enumerated() {
+            if !segment.isRest {
+                sets += 1
+            } else if sets == 0 {
+                continue
+            }
+            rows.append(Row(
+                id: index,
+                segment: segment,
+                setNumber: segment.isRest ? nil : sets,
+                inProgress: index == segments.count - 1
+            ))
+        }
+        return rows.reversed()
+    }
+
+    var body: some View {
+        VStack(alignment: .leading, spacing: 0) {
+            HStack {
+                Text("Sets").font(.headline)
+                Spacer()
+                Button("New workout", action: onReset)
+                    .disabled(segments.isEmpty)
+            }
+            .padding(.horizontal)
+            .padding(.vertical, 10)
+            Divider()
+            if rows.isEmpty {
+                Text("Do a set of squats or overhead presses facing the camera; it appears here.")
+                    .foregroundColor(.secondary)
+                    .padding()
+                Spacer()
+            } else {
+                List(rows) { row in
+                    if let number = row.setNumber {
+                        setRow(row.segment, number: number, inProgress: row.inProgress)
+                    } else {
+                        restRow(row.segment, inProgress: row.inProgress)
+                    }
+                }
+                .listStyle(.plain)
+            }
+        }
+    }
+
+    private func setRow(_ segment: Segment, number: Int, inProgress: Bool) -> some View {
+        HStack {
+            Text("\(number)")
+                .font(.headline.monospacedDigit())
+                .frame(width: 28, alignment: .leading)
+            VStack(alignment: .leading, spacing: 2) {
+                Text(DisplayText.label(segment.label)).font(.headline)
+                if inProgress {
+                    Text("in progress").font(.caption).foregroundColor(.green)
+                }
+            }
+            Spacer()
+            Text(DisplayText.duration(segment.duration)).font(.body.monospacedDigit())
+            Text(DisplayText.percent(segment.meanConfidence ?? 0))
+                .font(.callout.monospacedDigit())
+                .foregroundColor(.secondary)
+                .frame(width: 48, alignment: .trailing)
+        }
+    }
+
+    private func restRow(_ segment: Segment, inProgress: Bool) -> some View {
+        HStack {
+            Spacer().frame(width: 28)
+            Text(inProgress ? "Resting" : "Rest")
+            Spacer()
+            Text(DisplayText.duration(segment.duration)).monospacedDigit()
+            Spacer().frame(width: 48)
+        }
+        .font(.subheadline)
+        .foregroundColor(.secondary)
+    }
+}

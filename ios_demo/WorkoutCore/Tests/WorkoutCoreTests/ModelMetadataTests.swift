@@ -1,0 +1,181 @@
+import Foundation
+import WorkoutCore
+import XCTest
+
+final class ModelMetadataTests: XCTestCase {
+    /// A metadata.json as the exporter writes it, with keys the app does not read.
+    private func exported() -> [String: Any] {
+        [
+            "format_version": 1,
+            "created_at": "2025-05-20T10:00:00Z",
+            "labels": ["squat", "overhead_press"],
+            "rest_label": "rest",
+            "image_size": 96,
+            "resize": "squash",
+            "interval_s": 0.2,
+            "state_size": 5,
+            "initial_state": [0.5, 0.5, 2, 2, 0],
+            "smoothing": [
+                "interval_s": 0.2, "tau_s": 0.6, "enter": 0.7, "exit": 0.45,
+                "floor": 0.5, "min_set_s": 1.0, "min_rest_s": 1.0,
+            ],
+            "model_file": "GymnosEdge.mlpackage",
+            "inputs": ["image": "image", "state": "state"],
+            "outputs": ["probs": "probs", "smoothed": "smoothed", "label": "label", "next_state": "next_state"],
+        ]
+    }
+
+    private func decode(_ object: [String: Any]) throws -> ModelMetadata {
+        try ModelMetadata.decode(from: JSONSerialization.data(withJSONObject: object))
+    }
+
+    private func assertThrows(
+        _ object: [String: Any],
+        _ expected: ModelMetadataError,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
+        XCTAssertThrowsError(try decode(object), file: file, line: line) { error in
+            XCTAssertEqual(error as? ModelMetadataError, expected, file: file, line: line)
+        }
+    }
+
+    func testDecodesAnExportedFileAndIgnoresUnknownKeys() throws {
+        let metadata = try decode(exported())
+        XCTAssertEqual(metadata.labels, ["squat", "overhead_press"])
+        XCTAssertEqual(metadata.classCount, 2)
+        XCTAssertEqual(metadata.restLabel, "rest")
+        XCTAssertEqual(metadata.imageSize, 96)
+        XCTAssertEqual(metadata.resize, .squash)
+        XCTAssertEqual(metadata.interval, 0.2)
+        XCTAssertEqual(metadata.stateSize, 5)
+        XCTAssertEqual(metadata.initialState, [0.5, 0.5, 2, 2, 0])
+        XCTAssertEqual(metadata.smoothing, SmoothingParameters())
+        XCTAssertEqual(metadata.modelFile, "GymnosEdge.mlpackage")
+        XCTAssertEqual(metadata.modelName, "GymnosEdge")
+        XCTAssertEqual(metadata.inputs, .init(image: "image", state: "state"))
+        XCTAssertEqual(metadata.outputs.nextState, "next_state")
+        XCTAssertEqual(metadata.name(ofLabel: 1), "overhead_press")
+        XCTAssertEqual(metadata.name(ofLabel: 2), "rest")
+    }
+
+    func testResizePolicyIsReadAndDefaultsToSquash() throws {
+        var object = exported()
+        object["resize"] = "crop"
+        XCTAssertEqual(try decode(object).resize, .crop)
+        object["resize"] = nil
+        XCTAssertEqual(try decode(object).resize, .squash)
+        object["resize"] = "stretch"
+        XCTAssertThrowsError(try decode(object)) { error in
+            guard case .invalidValue(key: "resize", reason: _) = error as? ModelMetadataError else {
+                return XCTFail("expected an invalid resize, got \(error)")
+            }
+        }
+    }
+
+    func testRoundTripsThroughItsOwnEncoding() throws {
+        let metadata = try decode(exported())
+        XCTAssertEqual(try ModelMetadata.decode(from: JSONEncoder().encode(metadata)), metadata)
+    }
+
+    func testLoadsFromAFile() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("metadata-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try JSONSerialization.data(withJSONObject: exported()).write(to: url)
+        XCTAssertEqual(try ModelMetadata.load(from: url).labels, ["squat", "overhead_press"])
+    }
+
+    func testMissingFileIsReportedAsMissing() {
+        XCTAssertThrowsError(try ModelMetadata.load(from: nil)) { error in
+            XCTAssertEqual(error as? ModelMetadataError, .fileNotFound(name: "metadata.json"))
+        }
+        let absent = URL(fileURLWithPath: "/nonexistent/gymnos-edge/metadata.json")
+        XCTAssertThrowsError(try ModelMetadata.load(from: absent)) { error in
+            XCTAssertEqual(error as? ModelMetadataError, .fileNotFound(name: "metadata.json"))
+        }
+    }
+
+    func testMissingKeyIsNamed() {
+        var object = exported()
+        object["state_size"] = nil
+        assertThrows(object, .missingKey("state_size"))
+    }
+
+    func testMissingNestedKeyIsNamedWithItsPath() {
+        var object = exported()
+        var smoothing = object["smoothing"] as! [String: Any]
+        smoothing["tau_s"] = nil
+        object["smoothing"] = smoothing
+        assertThrows(object, .missingKey("smoothing.tau_s"))
+    }
+
+    func testWrongTypeIsNamed() {
+        var object = exported()
+        object["image_size"] = "96"
+        assertThrows(object, .wrongType(key: "image_size", expected: "a whole number"))
+        object = exported()
+        object["labels"] = ["squat", 3]
+        assertThrows(object, .wrongType(key: "labels[1]", expected: "a string"))
+        object = exported()
+        object["model_file"] = NSNull()
+        assertThrows(object, .wrongType(key: "model_file", expected: "a string, not null"))
+    }
+
+    func testMalformedJSONIsReportedAsSuch() {
+        for text in ["{\"labels\": [\"squat\",", "", "not json", "[1, 2]"] {
+            XCTAssertThrowsError(try ModelMetadata.decode(from: Data(text.utf8)), "input \(text.debugDescription)") {
+                error in
+                guard let error = error as? ModelMetadataError else {
+                    return XCTFail("not a ModelMetadataError: \(error)")
+                }
+                guard case .malformedJSON = error else {
+                    return XCTFail("\(text.debugDescription) gave \(error)")
+                }
+            }
+        }
+    }
+
+    func testValuesThatDoNotFitTheModelAreRefused() {
+        var object = exported()
+        object["state_size"] = 4
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 5 for 2 classes, got 4"))
+
+        object = exported()
+        object["initial_state"] = [0.5, 0.5, 2, 2]
+        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 5 values, got 4"))
+
+        object = exported()
+        object["labels"] = [String]()
+        assertThrows(object, .invalidValue(key: "labels", reason: "must name at least one class"))
+
+        object = exported()
+        object["labels"] = ["squat", "rest"]
+        assertThrows(object, .invalidValue(key: "rest_label", reason: "must differ from every class name"))
+
+        object = exported()
+        object["interval_s"] = 0.25
+        XCTAssertThrowsError(try decode(object)) { error in
+            guard case .invalidValue(key: "interval_s", reason: _) = error as? ModelMetadataError else {
+                return XCTFail("expected an invalid interval_s, got \(error)")
+            }
+        }
+    }
+
+    func testEveryErrorReadsAsASentence() {
+        let errors: [ModelMetadataError] = [
+            .fileNotFound(name: "metadata.json"),
+            .unreadable(path: "/x/metadata.json", reason: "permission denied"),
+            .malformedJSON(reason: "unexpected end of file"),
+            .missingKey("smoothing.tau_s"),
+            .wrongType(key: "image_size", expected: "a whole number"),
+            .invalidValue(key: "state_size", reason: "must be 5 for 2 classes, got 4"),
+        ]
+        for error in errors {
+            let text = error.localizedDescription
+            XCTAssertTrue(text.contains("metadata.json"), text)
+            XCTAssertEqual(text, error.description)
+            XCTAssertEqual(text.last, ".", text)
+        }
+        XCTAssertTrue(ModelMetadataError.fileNotFound(name: "metadata.json").description.contains("gymnos-edge export"))
+    }
+}
