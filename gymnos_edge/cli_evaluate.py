@@ -29,12 +29,13 @@ def evaluate_command(
     from gymnos_edge.frame_models import KerasFrameModel, open_frame_model
     from gymnos_edge.manifest import load_manifest
 
+    if tune and model.suffix in (".tflite", ".mlpackage", ".mlmodel"):
+        # Checked before opening: an exported model may not even load on this machine.
+        errors.print("[red]error:[/] --tune saves into a run folder; pass --model RUN_FOLDER")
+        raise typer.Exit(1)
     frame_model = open_frame_model(model)
     run = getattr(frame_model, "run", None)
     assignment = run.metadata.splits.get("assignment", {}) if run else {}
-    if tune and not isinstance(frame_model, KerasFrameModel):
-        errors.print("[red]error:[/] --tune saves into a run folder; pass --model RUN_FOLDER")
-        raise typer.Exit(1)
     count = len(load_manifest(manifest).videos)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
         task = progress.add_task("Videos", total=count)

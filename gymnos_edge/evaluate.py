@@ -122,7 +122,7 @@ TUNING_GRID = {
     "tau_s": (0.2, 0.4, 0.6, 1.0),
     "enter": (0.55, 0.6, 0.7, 0.8),
     "exit": (0.35, 0.45, 0.5),
-    "floor": (0.0, 0.5),
+    "floor": (0.0, 0.55, 0.65),  # for two classes the top probability is ≥ 0.5, so only a floor above it can say rest
     "min_set_s": (0.6, 1.0, 2.0),
 }
 

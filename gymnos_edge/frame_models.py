@@ -20,6 +20,7 @@ class KerasFrameModel:
     """A run's classifier, fed in fixed-size batches so its compiled graph is reused."""
 
     run: Run
+    batch_size: int = _BATCH
     _model: object = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -39,9 +40,9 @@ class KerasFrameModel:
 
     def probabilities(self, frames: np.ndarray) -> np.ndarray:
         probs = []
-        for first in range(0, len(frames), _BATCH):
-            chunk = frames[first : first + _BATCH]
-            batch = np.zeros((_BATCH, *frames.shape[1:]), np.float32)
+        for first in range(0, len(frames), self.batch_size):
+            chunk = frames[first : first + self.batch_size]
+            batch = np.zeros((self.batch_size, *frames.shape[1:]), np.float32)
             batch[: len(chunk)] = chunk
             probs.append(np.asarray(self._model.predict_on_batch(batch))[: len(chunk)])
         return np.concatenate(probs)
