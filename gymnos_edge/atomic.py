@@ -23,6 +23,7 @@ def atomic_path(target: Path | str, directory: bool = False) -> Iterator[Path]:
     prefix = f".{target.name}.tmp-"
     if directory:
         temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+        os.chmod(temporary, 0o777 & ~_umask())
     else:
         handle, name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
         os.close(handle)
