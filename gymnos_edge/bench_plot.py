@@ -12,6 +12,7 @@ def plot_bench(result: BenchResult, target: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     from gymnos_edge.report import save_figure
 
@@ -24,6 +25,8 @@ def plot_bench(result: BenchResult, target: Path) -> None:
         f1 = "—" if row.set_f1_50 is None else f"{row.set_f1_50:.0f}"
         axis.annotate(f"set F1@50 {f1}", (row.size_mb, row.p50_ms), textcoords="offset points", xytext=(6, 6), fontsize=8)
     axis.set_xscale("log")
+    axis.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    axis.xaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
     axis.set_xlabel("file size (MB, log scale)")
     axis.set_ylabel(f"p50 latency per frame (ms, {threads} thread{'s' if threads != 1 else ''})")
     axis.set_title(f"Size vs speed on {result.machine.get('processor', '')} — split {result.split!r}", fontsize=10)
