@@ -81,5 +81,12 @@ def _print(result) -> None:
                          _cell(row.flips_per_min, "{:.1f}"), row.status)  # fmt: skip
     console.print(speed)
     console.print(accuracy)
+    goals = Table(title="Goals")
+    for column in ("goal", "measured", "target", "holds"):
+        goals.add_column(column, justify="left" if column == "goal" else "right")
+    for goal in result.goals:
+        verdict = {True: "[green]yes[/]", False: "[red]no[/]", None: "not measured"}[goal.holds]
+        goals.add_row(goal.name, _cell(goal.value, "{:.2f}"), goal.target, verdict)
+    console.print(goals)
     for note in result.notes:
         errors.print(f"[yellow]note:[/] {note}")

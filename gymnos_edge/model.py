@@ -54,8 +54,12 @@ class ModelSpec:
         return len(self.labels)
 
 
-def build_backbone(image_size: int, weights: str, seed: int = 0) -> keras.Model:
-    """VGG16 without its top, frozen; the source of the cached features."""
+def build_backbone(image_size: int, weights: str, seed: int = 0, n_classes: int | None = None) -> keras.Model:
+    """VGG16 without its top, frozen; the source of the cached features.
+
+    A weights file may hold the backbone alone or a whole classifier of this
+    architecture; `n_classes` lets the latter be checked against the labels.
+    """
     keras.utils.set_random_seed(seed)
     use_imagenet = weights == "imagenet"
     try:
@@ -72,21 +76,63 @@ def build_backbone(image_size: int, weights: str, seed: int = 0) -> keras.Model:
         ) from None
     backbone = keras.Model(vgg.input, vgg.output, name="backbone")
     if weights not in ("imagenet", "none"):
-        _load_backbone_weights(backbone, Path(weights))
+        _load_backbone_weights(backbone, Path(weights), image_size, n_classes)
     backbone.trainable = False
     return backbone
 
 
-def _load_backbone_weights(backbone: keras.Model, path: Path) -> None:
+def _load_backbone_weights(backbone: keras.Model, path: Path, image_size: int, n_classes: int | None) -> None:
     if not path.is_file():
         raise UserError(f"{path}: weights file not found; give a .h5 or .weights.h5 file, 'imagenet' or 'none'")
     try:
-        backbone.load_weights(str(path))
+        _quietly(backbone.load_weights, str(path))
+        return
     except Exception as error:
+        reason = str(error).splitlines()[0][:200]
+    classes = classifier_classes(path)
+    if classes is None:
         raise UserError(
-            f"{path}: cannot load VGG16 backbone weights from it ({str(error).splitlines()[0][:200]}); "
-            "it must hold VGG16's convolutional weights without the top, e.g. the Keras 'notop' file"
+            f"{path}: cannot load VGG16 backbone weights from it ({reason}); it must hold VGG16's "
+            "convolutional weights without the top (the Keras 'notop' file) or a gymnos-edge classifier's weights"
         ) from None
+    if n_classes is not None and classes != n_classes:
+        raise UserError(
+            f"{path}: holds a classifier for {classes} classes but the manifest has {n_classes} labels; use weights "
+            "trained on the same labels, a backbone-only file, 'imagenet' or 'none'"
+        )
+    for head in Head:
+        donor = build_classifier(backbone, build_head(tuple(backbone.output.shape[1:]), classes, head), image_size)
+        try:
+            _quietly(donor.load_weights, str(path))  # fills `backbone` in place: the donor shares it
+            return
+        except Exception:
+            continue
+    raise UserError(f"{path}: holds {classes}-class classifier weights of another architecture; cannot reuse them")
+
+
+def classifier_classes(path: Path) -> int | None:
+    """Classes of the classifier whose weights a file holds (its last (1024, K) kernel), or None."""
+    import h5py
+
+    kernels: list[tuple[int, ...]] = []
+    try:
+        with h5py.File(path, "r") as handle:
+            handle.visititems(
+                lambda name, item: kernels.append(item.shape)
+                if isinstance(item, h5py.Dataset) and len(item.shape) == 2 and item.shape[0] == 1024
+                else None
+            )
+    except OSError:
+        return None
+    return kernels[-1][1] if kernels else None
+
+
+def _quietly(load, path: str) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load(path)
 
 
 def build_head(feature_shape: tuple[int, ...], n_classes: int, head: Head = Head.seed) -> keras.Model:
@@ -110,7 +156,7 @@ def build_model(spec: ModelSpec, seed: int = 0) -> keras.Model:
     """The whole classifier for `spec`, ready to train or to count parameters."""
     if spec.n_classes < 2:
         raise UserError(f"need at least 2 labels to classify, got {list(spec.labels)}")
-    backbone = build_backbone(spec.image_size, spec.weights, seed)
+    backbone = build_backbone(spec.image_size, spec.weights, seed, spec.n_classes)
     head = build_head(tuple(backbone.output.shape[1:]), spec.n_classes, Head(spec.head))
     return build_classifier(backbone, head, spec.image_size)
 

@@ -82,7 +82,7 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
     warnings = list(plan.warnings) + missing_classes(plan, manifest)
     folder = config.run_folder()
 
-    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed)
+    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, len(labels))
     fingerprint = weights_fingerprint(backbone)
     feature_model = keras.Sequential([CaffePreprocessing(), backbone])
     requests = [SpanRequest(s.video, *check.span_bounds(s)) for s in manifest.spans]

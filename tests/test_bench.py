@@ -128,3 +128,18 @@ def test_bench_command_writes_json_and_plot(exported, tmp_path):
     assert (out / "bench.png").stat().st_size > 0
     bad = runner.invoke(app, ["bench", str(folder), "--threads", "zero"])
     assert bad.exit_code == 2
+
+
+def test_goals_are_judged_from_the_rows():
+    from gymnos_edge.bench import BenchRow, check_goals
+
+    def row(fmt, p50, agreement=None, f1=None):
+        return BenchRow(fmt, fmt, 1.0, threads=1, p50_ms=p50, label_agreement=agreement, set_f1_50=f1)
+
+    goals = {g.name.split(" (")[0]: g for g in check_goals((row("keras", 90, None, 80.0), row("tflite-fp32", 100),
+                                                           row("tflite-int8", 25, 99.5, 79.5)))}  # fmt: skip
+    assert goals["int8 p50 / fp32 p50"].value == pytest.approx(0.25) and goals["int8 p50 / fp32 p50"].holds
+    assert goals["int8 label agreement with Keras"].holds
+    assert goals["|int8 − Keras| set F1@50"].value == pytest.approx(0.5) and goals["|int8 − Keras| set F1@50"].holds
+    slow = check_goals((row("tflite-fp32", 100), row("tflite-int8", 40, 90.0, None)))
+    assert [g.holds for g in slow] == [False, False, None]

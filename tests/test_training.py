@@ -184,3 +184,18 @@ def test_train_refuses_bad_input_before_heavy_work_and_leaves_no_run(tmp_path, m
     single.write_text("video,label\na.mp4,squat\n")
     with pytest.raises(UserError, match="at least 2 labels"):
         train(TrainConfig(manifest=single, out=out, weights="none", sampling=SamplingConfig(image_size=32)))
+
+
+def test_weights_files_backbone_only_or_whole_classifier(tmp_path):
+    from gymnos_edge.model import weights_fingerprint
+
+    donor = build_model(ModelSpec(labels=("a", "b", "c"), image_size=32, head=Head.gap, weights="none"), seed=5)
+    full, backbone_only = tmp_path / "full.weights.h5", tmp_path / "backbone.weights.h5"
+    donor.save_weights(full)
+    donor.get_layer("backbone").save_weights(backbone_only)
+    expected = weights_fingerprint(donor.get_layer("backbone"))
+    for path in (backbone_only, full):
+        model = build_model(ModelSpec(labels=("x", "y", "z"), image_size=32, weights=str(path)))
+        assert weights_fingerprint(model.get_layer("backbone")) == expected
+    with pytest.raises(UserError, match="classifier for 3 classes but the manifest has 2 labels"):
+        build_model(ModelSpec(labels=("x", "y"), image_size=32, weights=str(full)))
