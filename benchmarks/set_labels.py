@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from timing import best_seconds  # noqa: E402  (benchmarks/timing.py)
 from gymnos_edge.errors import UserError  # noqa: E402
 from gymnos_edge.evaluate import Evaluation, predict_split, score  # noqa: E402
 from gymnos_edge.frame_models import KerasFrameModel  # noqa: E402
@@ -37,17 +38,6 @@ from gymnos_edge.smoothing import initial_state, step  # noqa: E402
 
 FLIP_GOAL = 10.0
 console = Console()
-
-
-def best_seconds(run: Callable[[], object], repeat: int = 5, number: int = 1) -> float:
-    """Best of `repeat` timings of `number` calls, per call: the least disturbed by the rest of the machine."""
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            run()
-        timings.append((time.perf_counter() - start) / number)
-    return min(timings)
 
 
 def train_demo_run(folder: Path) -> tuple[Run, Path]:

@@ -18,21 +18,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a plain checkout
 
+from timing import best_seconds  # noqa: E402  (benchmarks/timing.py)
 from gymnos_edge.smoothing import SmoothingParams, initial_state, smooth_sequence, step  # noqa: E402
 
 SEQUENCE_FRAMES = 10_000
 N_CLASSES = 2
-
-
-def best_seconds(run: Callable[[], object], repeat: int = 5, number: int = 1) -> float:
-    """Best of `repeat` timings of `number` calls, per call: the least disturbed by the rest of the machine."""
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            run()
-        timings.append((time.perf_counter() - start) / number)
-    return min(timings)
 
 
 def stand_in_model() -> Callable[[], object]:

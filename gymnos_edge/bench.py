@@ -23,6 +23,7 @@ import numpy as np
 
 from gymnos_edge import __version__
 from gymnos_edge.errors import UserError
+from gymnos_edge.jsonfile import read_json
 from gymnos_edge.evaluate import VideoResult, score, truth_at, videos_of_split
 from gymnos_edge.manifest import require_valid
 from gymnos_edge.predict import prediction_from_probs
@@ -125,11 +126,8 @@ def read_export(export_dir: Path) -> dict:
         raise UserError(f"{export_dir}: no such export folder; run `gymnos-edge export --tflite` first")
     if not metadata_path.is_file():
         raise UserError(f"{export_dir}: no metadata.json; is this a folder written by `gymnos-edge export`?")
-    try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise UserError(f"{metadata_path}: not valid JSON ({error})") from None
-    if not metadata.get("models"):
+    metadata = read_json(metadata_path)
+    if not isinstance(metadata, dict) or not metadata.get("models"):
         raise UserError(f"{metadata_path}: lists no models; the export folder is empty")
     return metadata
 

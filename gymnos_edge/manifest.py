@@ -8,7 +8,6 @@ names of Create ML's action-classifier annotation files (`video`, `label`,
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from gymnos_edge.errors import UserError, ValidationError
+from gymnos_edge.jsonfile import read_json
 from gymnos_edge.video import VideoInfo, probe_video
 
 REQUIRED_COLUMNS = ("video", "label")
@@ -142,10 +142,7 @@ def load_manifest(path: Path | str) -> Manifest:
 
 def _read_records(path: Path) -> tuple[list[dict[str, Any]], Callable[[int], str]]:
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise UserError(f"{path}: not valid JSON ({error})") from None
+        data = read_json(path)
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise UserError(f"{path}: a JSON manifest must be a list of objects, one per span")
         return data, lambda i: f"entry {i + 1}"

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -19,6 +18,7 @@ from typing import Any
 from gymnos_edge import __version__
 from gymnos_edge.atomic import atomic_path, write_json
 from gymnos_edge.errors import UserError
+from gymnos_edge.jsonfile import read_json
 from gymnos_edge.sampler import SamplingConfig
 from gymnos_edge.smoothing import SmoothingParams
 
@@ -114,10 +114,7 @@ def load_run(folder: Path | str = Path("runs") / LATEST) -> Run:
     meta_path = folder / METADATA_FILE
     if not meta_path.is_file():
         raise UserError(f"{folder}: no {METADATA_FILE} in this folder; it is not a gymnos-edge run")
-    try:
-        values = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise UserError(f"{meta_path}: not valid JSON ({error})") from None
+    values = read_json(meta_path)
     if not isinstance(values, dict):
         raise UserError(f"{meta_path}: expected a JSON object")
     run = Run(folder.resolve(), RunMetadata.from_dict(values, str(meta_path)))
