@@ -10,7 +10,9 @@ from rich.table import Table
 
 from gymnos_edge import __version__
 from gymnos_edge.cli_support import console, errors, user_errors
+from gymnos_edge.cli_bench import bench_command
 from gymnos_edge.cli_evaluate import evaluate_command
+from gymnos_edge.cli_export import export_command
 from gymnos_edge.cli_predict import predict_command
 from gymnos_edge.cli_train import train_command
 
@@ -26,6 +28,10 @@ Examples:
   gymnos-edge predict demo_data/videos/gym_a_01.mp4 --model runs/latest
 
   gymnos-edge evaluate demo_data/manifest.csv --split val --tune
+
+  gymnos-edge export --tflite --quantize fp32 --quantize int8 --coreml
+
+  gymnos-edge bench export/demo
 """
 
 app = typer.Typer(
@@ -42,6 +48,8 @@ app.add_typer(manifest_app, name="manifest")
 app.command("train")(train_command)
 app.command("predict")(predict_command)
 app.command("evaluate")(evaluate_command)
+app.command("export")(export_command)
+app.command("bench")(bench_command)
 
 
 def _version(value: bool) -> None:

@@ -31,7 +31,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
         public var image: String
         public var state: String
 
-        public init(image: String = "image", state: String = "state") {
+        public init(image: String = "image", state: String = "state_in") {
             self.image = image
             self.state = state
         }

@@ -20,7 +20,7 @@ final class ModelMetadataTests: XCTestCase {
                 "floor": 0.5, "min_set_s": 1.0, "min_rest_s": 1.0,
             ],
             "model_file": "GymnosEdge.mlpackage",
-            "inputs": ["image": "image", "state": "state"],
+            "inputs": ["image": "image", "state": "state_in"],
             "outputs": ["probs": "probs", "smoothed": "smoothed", "label": "label", "next_state": "next_state"],
         ]
     }
@@ -53,7 +53,8 @@ final class ModelMetadataTests: XCTestCase {
         XCTAssertEqual(metadata.smoothing, SmoothingParameters())
         XCTAssertEqual(metadata.modelFile, "GymnosEdge.mlpackage")
         XCTAssertEqual(metadata.modelName, "GymnosEdge")
-        XCTAssertEqual(metadata.inputs, .init(image: "image", state: "state"))
+        XCTAssertEqual(metadata.inputs, .init(image: "image", state: "state_in"))
+        XCTAssertEqual(metadata.inputs, .init())
         XCTAssertEqual(metadata.outputs.nextState, "next_state")
         XCTAssertEqual(metadata.name(ofLabel: 1), "overhead_press")
         XCTAssertEqual(metadata.name(ofLabel: 2), "rest")

@@ -1,0 +1,99 @@
+"""What an export folder holds besides the models, and the metadata every consumer reads.
+
+    export/<run>/model_<quantization>.tflite   one per TFLite variant
+    export/<run>/GymnosEdge.mlpackage          Core ML
+    export/<run>/labels.txt                    one label per line, index order
+    export/<run>/metadata.json                 the one source of truth for the app and the benchmark
+    export/<run>/export_report.json            how each model was made and how it validated
+
+`metadata.json` is what the iPhone app decodes (`ModelMetadata.swift`); each
+.tflite also embeds a copy of its part, so a lone file still describes itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gymnos_edge import __version__
+from gymnos_edge.atomic import write_json, write_text
+from gymnos_edge.export.formats import ExportFormat
+from gymnos_edge.export.wrapper import IMAGE, LABEL, NEXT_STATE, PROBS, SMOOTHED, STATE
+from gymnos_edge.run import RunMetadata
+from gymnos_edge.segments import REST_LABEL
+from gymnos_edge.smoothing import initial_state, state_size
+
+METADATA_FILE = "metadata.json"
+LABELS_FILE = "labels.txt"
+REPORT_FILE = "export_report.json"
+
+IMAGE_INPUT = {
+    "tflite": "float32 (1, S, S, 3), RGB 0..255; the Caffe preprocessing is inside the graph",
+    "coreml": "image S×S (any pixel format); Core ML feeds it as BGR and subtracts the Caffe mean itself",
+}
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    """One file of an export, as listed in metadata.json's `models`."""
+
+    format: str
+    runtime: str
+    file: str
+    size_bytes: int
+    quantization: str
+    conversion_s: float
+    validation: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def base_metadata(run: RunMetadata) -> dict[str, Any]:
+    """Everything a consumer needs to feed a model and read its outputs, shared by every format."""
+    n = len(run.labels)
+    params = run.smoothing_params
+    return {
+        "labels": list(run.labels),
+        "rest_label": REST_LABEL,
+        "image_size": run.image_size,
+        "resize": run.sampling.resize.value,
+        "preprocessing": run.preprocessing,
+        "image_input": IMAGE_INPUT,
+        "interval_s": params.interval_s,
+        "state_size": state_size(n),
+        "initial_state": initial_state(n).tolist(),
+        "smoothing": params.to_dict(),
+        "smoothing_derived": params.derived(),
+        "inputs": {"image": IMAGE, "state": STATE},
+        "outputs": {"probs": PROBS, "smoothed": SMOOTHED, "label": LABEL, "next_state": NEXT_STATE},
+        "run": run.name,
+        "package_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def model_metadata(base: dict[str, Any], fmt: ExportFormat) -> dict[str, Any]:
+    """The metadata embedded in one model file: the shared part plus what that file is."""
+    return {**base, "format": fmt.key, "quantization": fmt.quantization, "model_file": fmt.file}
+
+
+def export_metadata(base: dict[str, Any], models: list[ExportedModel]) -> dict[str, Any]:
+    """metadata.json: `model_file` names the Core ML package when there is one (what the app loads)."""
+    coreml = [m.file for m in models if m.runtime == "coreml"]
+    return {**base, "model_file": (coreml or [m.file for m in models])[0], "models": [m.to_dict() for m in models]}
+
+
+def write_artifacts(folder: Path, metadata: dict[str, Any], report: dict[str, Any]) -> None:
+    write_text(folder / LABELS_FILE, "".join(f"{label}\n" for label in metadata["labels"]))
+    write_json(folder / METADATA_FILE, metadata)
+    write_json(folder / REPORT_FILE, report)
+
+
+def size_of(path: Path) -> int:
+    """Bytes of a file, or of every file in a package folder."""
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size

@@ -1,0 +1,305 @@
+"""Core ML conversion: an ML Program for iOS 16 with the smoothing step inside, in float32.
+
+- coremltools 9 is tested up to TensorFlow 2.12 and Keras 2: given this Keras 3
+  model directly it kept two of the four outputs. The wrapper is traced into a
+  `tf.function` instead and its concrete function converted, which keeps every
+  output in order (renamed afterwards from Identity, Identity_1, …).
+- The Caffe preprocessing is folded into the image input: Core ML hands the
+  model the camera frame's channels in BGR order and adds the per-channel bias
+  (−mean, in B, G, R order) itself, so the wrapper is built without the
+  `CaffePreprocessing` layer and the app passes a plain CVPixelBuffer.
+- The classifier computes in float16 (Neural Engine); every op of the smoothing
+  step is excluded from that by name and stays float32, like the state it reads.
+- "state" is a reserved word in Core ML's program text (stateful models), so
+  the state input is "state_in", the same name in every format.
+
+Core ML predictions need macOS; elsewhere only the spec can be checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gymnos_edge.errors import UserError  # noqa: E402
+from gymnos_edge.export.formats import COREML_PALETTE_BITS  # noqa: E402
+from gymnos_edge.export.wrapper import (  # noqa: E402
+    IMAGE,
+    LABEL,
+    NEXT_STATE,
+    OUTPUTS,
+    PROBS,
+    SMOOTHED,
+    SMOOTHING_LAYER,
+    STATE,
+    build_wrapper,
+    classes_of,
+    image_size_of,
+)
+from gymnos_edge.model import CAFFE_BGR_MEAN  # noqa: E402
+from gymnos_edge.smoothing import SmoothingParams, state_size  # noqa: E402
+
+IOS16_SPEC_VERSION = 7  # Core ML specification version of iOS 16 / macOS 13
+AUTHOR = "gymnos-edge"
+LICENSE = "Apache-2.0"
+_WEIGHT_THRESHOLD = 2048  # compress only tensors this large: never the smoothing step's constants
+
+_DESCRIPTIONS = {
+    IMAGE: "Camera frame brought to the model's square input by metadata.json's resize policy; Core ML "
+    "converts its pixel format and subtracts the ImageNet mean itself.",
+    STATE: "State from the previous frame's next_state; metadata.json's initial_state for the first frame.",
+    PROBS: "Raw class probabilities of this frame, in labels order.",
+    SMOOTHED: "Exponential moving average of the probabilities (what the label decisions use).",
+    LABEL: "Label to show: index into labels, or K (the number of labels) for rest.",
+    NEXT_STATE: "State to feed with the next frame.",
+}
+
+
+@dataclass(frozen=True)
+class CoreMLCompression:
+    """Optional weight compression; the two kinds cannot be combined before iOS 18."""
+
+    palettize_bits: int | None = None
+    quantize_weights: str | None = None  # "int8"
+
+    def __post_init__(self) -> None:
+        if self.palettize_bits is not None and self.quantize_weights is not None:
+            raise UserError("choose one Core ML weight compression: --palettize or --quantize-weights, not both")
+        if self.palettize_bits is not None and self.palettize_bits not in COREML_PALETTE_BITS:
+            bits = ", ".join(map(str, COREML_PALETTE_BITS))
+            raise UserError(f"--palettize takes {bits} bits, got {self.palettize_bits}")
+        if self.quantize_weights not in (None, "int8"):
+            raise UserError(f"--quantize-weights takes int8, got {self.quantize_weights!r}")
+
+    @property
+    def key(self) -> str:
+        """Short name for metadata.json: fp16, palettized4, int8."""
+        if self.palettize_bits is not None:
+            return f"palettized{self.palettize_bits}"
+        return self.quantize_weights or "fp16"
+
+    @property
+    def name(self) -> str:
+        if self.palettize_bits is not None:
+            return f"palettized {self.palettize_bits}-bit weights"
+        if self.quantize_weights is not None:
+            return f"{self.quantize_weights} weights"
+        return "float16 weights"
+
+
+def convert_coreml(
+    classifier: keras.Model,
+    params: SmoothingParams,
+    metadata: dict[str, Any],
+    compression: CoreMLCompression = CoreMLCompression(),
+):
+    """The `coremltools.models.MLModel` of `classifier` + smoothing step, described by `metadata`."""
+    import tensorflow as tf
+
+    ct = _coremltools()
+    size, n = image_size_of(classifier), classes_of(classifier)
+    wrapper = build_wrapper(classifier, params, preprocessing=False)
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((1, size, size, 3), tf.float32, name=IMAGE),
+            tf.TensorSpec((1, state_size(n)), tf.float32, name=STATE),
+        ]
+    )
+    def serve(image, state_in):
+        return list(wrapper([image, state_in], training=False))
+
+    concrete = serve.get_concrete_function()
+    traced = [tensor.name.split(":")[0] for tensor in concrete.outputs]  # Identity, Identity_1, … in OUTPUTS order
+    dtypes = {PROBS: np.float32, SMOOTHED: np.float32, LABEL: np.int32, NEXT_STATE: np.float32}
+    with contextlib.redirect_stderr(io.StringIO()):  # coremltools draws progress bars for every pass
+        mlmodel = ct.convert(
+            [concrete],
+            source="tensorflow",
+            convert_to="mlprogram",
+            minimum_deployment_target=ct.target.iOS16,
+            inputs=[
+                ct.ImageType(
+                    name=IMAGE,
+                    shape=(1, size, size, 3),
+                    color_layout=ct.colorlayout.BGR,
+                    bias=[-mean for mean in CAFFE_BGR_MEAN],  # B, G, R: the order of color_layout
+                    scale=1.0,
+                ),
+                ct.TensorType(name=STATE, shape=(1, state_size(n)), dtype=np.float32),
+            ],
+            outputs=[ct.TensorType(name=name, dtype=dtypes[output]) for name, output in zip(traced, OUTPUTS)],
+            compute_precision=ct.transform.FP16ComputePrecision(op_selector=_in_float16),
+            skip_model_load=sys.platform != "darwin",
+        )
+    spec = mlmodel.get_spec()
+    for name, output in zip(traced, OUTPUTS):
+        ct.utils.rename_feature(spec, name, output)
+    mlmodel = ct.models.MLModel(spec, weights_dir=mlmodel.weights_dir, skip_model_load=sys.platform != "darwin")
+    with contextlib.redirect_stderr(io.StringIO()):
+        mlmodel = _compress(mlmodel, compression)
+    _describe(mlmodel, metadata)
+    return mlmodel
+
+
+def _coremltools():
+    """coremltools, without its import-time warnings: an untested TensorFlow version (this path is
+    validated by the tests) and, off macOS, the missing native runtime (predictions need macOS anyway)."""
+    logging.getLogger("coremltools").setLevel(logging.ERROR)
+    import coremltools
+
+    return coremltools
+
+
+def _in_float16(op) -> bool:
+    """Only the classifier computes in float16; the smoothing step and its state stay float32."""
+    return SMOOTHING_LAYER not in op.name
+
+
+def _compress(mlmodel, compression: CoreMLCompression):
+    _coremltools()
+    from coremltools.optimize import coreml as optimize
+
+    if compression.palettize_bits is not None:
+        # Uniform lookup tables: k-means would need scikit-learn, which gymnos-edge does not install.
+        op = optimize.OpPalettizerConfig(
+            mode="uniform", nbits=compression.palettize_bits, weight_threshold=_WEIGHT_THRESHOLD
+        )
+        return optimize.palettize_weights(mlmodel, optimize.OptimizationConfig(global_config=op))
+    if compression.quantize_weights is not None:
+        op = optimize.OpLinearQuantizerConfig(
+            mode="linear_symmetric", dtype=compression.quantize_weights, weight_threshold=_WEIGHT_THRESHOLD
+        )
+        return optimize.linear_quantize_weights(mlmodel, optimize.OptimizationConfig(global_config=op))
+    return mlmodel
+
+
+def _describe(mlmodel, metadata: dict[str, Any]) -> None:
+    labels = metadata["labels"]
+    mlmodel.short_description = (
+        f"Workout exercise classifier ({', '.join(labels)}) with set tracking built in: "
+        f"feed one frame every {metadata['interval_s']:g} s and the previous next_state."
+    )
+    mlmodel.author = AUTHOR
+    mlmodel.license = LICENSE
+    mlmodel.version = str(metadata["package_version"])
+    for name, text in _DESCRIPTIONS.items():
+        if name in (IMAGE, STATE):
+            mlmodel.input_description[name] = text
+        else:
+            mlmodel.output_description[name] = text
+    for key, value in user_metadata(metadata).items():
+        mlmodel.user_defined_metadata[key] = value
+
+
+def user_metadata(metadata: dict[str, Any]) -> dict[str, str]:
+    """The export metadata as Core ML's string-to-string user-defined metadata."""
+    keys = (
+        "labels", "rest_label", "image_size", "resize", "preprocessing", "interval_s", "state_size",
+        "initial_state", "smoothing", "inputs", "outputs", "run", "package_version", "created",
+    )  # fmt: skip
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in metadata.items() if key in keys}
+
+
+def save_coreml(mlmodel, path: Path) -> Path:
+    mlmodel.save(str(path))
+    return path
+
+
+def can_predict() -> bool:
+    """Core ML runs only on Apple platforms."""
+    return sys.platform == "darwin"
+
+
+def spec_problems(path: Path | str, metadata: dict[str, Any]) -> list[str]:
+    """What in the saved package differs from what the app expects (checkable on any OS)."""
+    ct = _coremltools()
+    spec = ct.utils.load_spec(str(path))
+    size, n = int(metadata["image_size"]), len(metadata["labels"])
+    problems = []
+    if spec.specificationVersion > IOS16_SPEC_VERSION:
+        problems.append(f"specification version {spec.specificationVersion} needs a newer OS than iOS 16")
+    if spec.WhichOneof("Type") != "mlProgram":
+        problems.append(f"not an ML Program but {spec.WhichOneof('Type')}")
+    inputs = {feature.name: feature for feature in spec.description.input}
+    outputs = [feature.name for feature in spec.description.output]
+    if list(inputs) != [IMAGE, STATE]:
+        problems.append(f"inputs are {list(inputs)}, expected {[IMAGE, STATE]}")
+    else:
+        image = inputs[IMAGE].type
+        if image.WhichOneof("Type") != "imageType":
+            problems.append("input image is not an image")
+        elif (image.imageType.width, image.imageType.height) != (size, size):
+            problems.append(f"image is {image.imageType.width}×{image.imageType.height}, expected {size}×{size}")
+        elif image.imageType.colorSpace != ct.proto.FeatureTypes_pb2.ImageFeatureType.BGR:
+            problems.append("image colour space is not BGR, so the Caffe preprocessing would be wrong")
+        state = inputs[STATE].type.multiArrayType
+        if list(state.shape) != [1, state_size(n)]:
+            problems.append(f"state_in has shape {list(state.shape)}, expected [1, {state_size(n)}]")
+        if state.dataType != ct.proto.FeatureTypes_pb2.ArrayFeatureType.FLOAT32:
+            problems.append("state_in is not float32")
+    if outputs != list(OUTPUTS):
+        problems.append(f"outputs are {outputs}, expected {list(OUTPUTS)}")
+    stored = dict(spec.description.metadata.userDefined)
+    if json.loads(stored.get("labels", "null")) != list(metadata["labels"]):
+        problems.append(f"labels in the model's metadata are {stored.get('labels')}, expected {metadata['labels']}")
+    problems += [f"smoothing op {name} computes in float16" for name in float16_smoothing_ops(spec)]
+    bias = preprocessing_bias(spec)
+    if bias is None or not np.allclose(bias, [-mean for mean in CAFFE_BGR_MEAN], atol=1e-3):
+        problems.append(f"image bias is {bias}, expected the negated Caffe BGR mean {CAFFE_BGR_MEAN}")
+    return problems
+
+
+def float16_smoothing_ops(spec) -> list[str]:
+    """Names of smoothing ops whose outputs are float16 (there should be none)."""
+    ct = _coremltools()
+    fp16 = ct.proto.MIL_pb2.DataType.FLOAT16
+    found = []
+    for block in _blocks(spec):
+        for op in block.operations:
+            name = op.attributes["name"].immediateValue.tensor.strings.values[0] if "name" in op.attributes else ""
+            if SMOOTHING_LAYER in name and any(o.type.tensorType.dataType == fp16 for o in op.outputs):
+                found.append(name)
+    return found
+
+
+def preprocessing_bias(spec) -> list[float] | None:
+    """The per-channel bias Core ML adds to the image before the first layer, in B, G, R order."""
+    for block in _blocks(spec):
+        constants = {op.outputs[0].name: op.attributes["val"] for op in block.operations if op.type == "const"}
+        for op in block.operations:
+            if op.type == "add" and any(o.name == f"{IMAGE}__biased__" for o in op.outputs):
+                argument = op.inputs["y"].arguments[0]
+                value = constants[argument.name] if argument.name else argument.value
+                return list(value.immediateValue.tensor.floats.values)
+    return None
+
+
+def _blocks(spec):
+    for function in spec.mlProgram.functions.values():
+        yield from function.block_specializations.values()
+
+
+def load(path: Path | str):
+    """The saved package, loaded for predictions (macOS only)."""
+    return _coremltools().models.MLModel(str(path))
+
+
+def predict(model, image_rgb: np.ndarray, state: np.ndarray) -> dict[str, np.ndarray]:
+    """One step on macOS: `image_rgb` (S,S,3) uint8, `state` (K+3,)."""
+    from PIL import Image
+
+    result = model.predict({IMAGE: Image.fromarray(np.asarray(image_rgb, np.uint8)), STATE: state[None].astype(np.float32)})
+    return {name: np.asarray(result[name]) for name in OUTPUTS}

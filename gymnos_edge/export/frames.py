@@ -1,0 +1,56 @@
+"""Frames for int8 calibration and for validation: from a manifest's spans, or synthetic.
+
+Frames are spread evenly over every labelled span, so calibration sees each
+exercise, gym and person in the manifest rather than the first minutes of the
+first video.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+
+from gymnos_edge.errors import UserError
+from gymnos_edge.manifest import require_valid
+from gymnos_edge.sampler import SamplingConfig, sample_frames
+
+
+def manifest_frames(manifest: Path | str, sampling: SamplingConfig, count: int) -> np.ndarray:
+    """Up to `count` (S,S,3) uint8 RGB frames, sampled and resized as the model was trained."""
+    check = require_valid(manifest)
+    spans = check.manifest.spans
+    per_span = max(1, math.ceil(count / len(spans)))
+    frames: list[np.ndarray] = []
+    for span in spans:
+        start, end = check.span_bounds(span)
+        # A wider interval than training's, so the frames of a long span cover all of it.
+        every = max(sampling.every_s, (end - start) / per_span)
+        config = replace(sampling, every_s=every)
+        frames += [frame for _, frame in islice(sample_frames(span.video, config, start, end), per_span)]
+    if not frames:
+        raise UserError(f"{manifest}: no frame could be sampled from its spans")
+    picks = np.unique(np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int))
+    return np.stack([frames[i] for i in picks])
+
+
+def synthetic_frames(size: int, count: int, seed: int = 0) -> np.ndarray:
+    """Deterministic stand-ins for camera frames: smooth gradients, blocks of colour and noise.
+
+    Used to validate an export whose run has no manifest at hand; they span the
+    0..255 range of real pixels, which is what a numeric comparison needs.
+    """
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size] / max(1, size - 1)
+    frames = np.empty((count, size, size, 3), np.uint8)
+    for i in range(count):
+        angle = rng.uniform(0, 2 * np.pi)
+        ramp = (np.cos(angle) * x + np.sin(angle) * y + 1.5) / 3.0
+        image = ramp[..., None] * rng.uniform(60, 255, 3) + rng.normal(0, 12, (size, size, 3))
+        top, left = rng.integers(0, size // 2, 2)
+        image[top : top + size // 3, left : left + size // 4] = rng.uniform(0, 255, 3)
+        frames[i] = np.clip(image, 0, 255).astype(np.uint8)
+    return frames

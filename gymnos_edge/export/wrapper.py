@@ -1,0 +1,110 @@
+"""The exported graph: the trained classifier with the smoothing step built in.
+
+The state is an explicit input and output, not a variable inside the model:
+stateful Core ML models need iOS 18 and the iPhone 8 stops at iOS 16. The app
+feeds back `next_state` with the next frame; `metadata.json` gives the first one.
+
+The step itself is `gymnos_edge.smoothing.step`, built with `keras.ops`; only
+`argmax` and `where` are rewritten so that every converter takes them (`GraphOps`).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from gymnos_edge.model import split_classifier
+from gymnos_edge.smoothing import STATE_EXTRA, SmoothingParams, step
+
+# Feature names shared by every format. Core ML reserves "state" as a keyword of its
+# program text (stateful models, iOS 18) and renames such inputs, so the state is "state_in".
+IMAGE = "image"
+STATE = "state_in"
+PROBS = "probs"
+SMOOTHED = "smoothed"
+LABEL = "label"
+NEXT_STATE = "next_state"
+OUTPUTS = (PROBS, SMOOTHED, LABEL, NEXT_STATE)
+SMOOTHING_LAYER = "smoothing"
+
+
+class GraphOps:
+    """`keras.ops` with two ops rewritten so that every converter takes them as they are.
+
+    - `argmax` becomes "first index of the maximum" in plain arithmetic: Keras's
+      TensorFlow `argmax` adds a bitwise op for negative zeros that TFLite has no
+      built-in kernel for, and coremltools mis-infers the shape of a `select` that
+      broadcasts a vector; compare, multiply and min convert everywhere and keep
+      NumPy's rule for ties.
+    - `where` with two scalar branches gets the condition's shape first: coremltools
+      would type that `select` as a scalar, which Core ML's compiler may refuse.
+    """
+
+    def __getattr__(self, name: str):
+        return getattr(keras.ops, name)
+
+    @staticmethod
+    def argmax(x, axis: int = -1):
+        ops = keras.ops
+        n = x.shape[axis]
+        is_top = ops.cast(ops.equal(x, ops.max(x, axis=axis, keepdims=True)), "float32")
+        # n where x is not the maximum, its index where it is: the minimum is the first maximum.
+        return ops.min(is_top * (ops.arange(n, dtype="float32") - n) + n, axis=axis)
+
+    @staticmethod
+    def where(condition, x1, x2):
+        if _is_scalar(x1) and _is_scalar(x2):
+            x1 = keras.ops.full(condition.shape, x1, dtype="float32")
+        return keras.ops.where(condition, x1, x2)
+
+
+def _is_scalar(value) -> bool:
+    return isinstance(value, (int, float, np.number))
+
+
+GRAPH_OPS = GraphOps()
+
+
+class SmoothingStep(keras.layers.Layer):
+    """(state, probs) → (smoothed, label, next_state): one step of the state machine, float32."""
+
+    def __init__(self, params: SmoothingParams, **kwargs):
+        super().__init__(**kwargs)
+        self.params = params
+
+    def call(self, state, probs):
+        next_state, smoothed, label = step(state, probs, self.params, ops=GRAPH_OPS)
+        return smoothed, label, next_state
+
+    def compute_output_spec(self, state, probs):
+        return (
+            keras.KerasTensor(probs.shape, "float32"),
+            keras.KerasTensor(probs.shape[:-1], "int32"),
+            keras.KerasTensor(state.shape, "float32"),
+        )
+
+
+def image_size_of(classifier: keras.Model) -> int:
+    return int(classifier.input_shape[1])
+
+
+def classes_of(classifier: keras.Model) -> int:
+    return int(classifier.output_shape[-1])
+
+
+def build_wrapper(classifier: keras.Model, params: SmoothingParams, preprocessing: bool = True) -> keras.Model:
+    """[image (1,S,S,3), state (1,K+3)] → [probs, smoothed, label, next_state], batch of one frame.
+
+    With `preprocessing=False` the image goes straight to the backbone, for Core ML,
+    whose image input does the Caffe mean subtraction and channel order itself.
+    """
+    size, n = image_size_of(classifier), classes_of(classifier)
+    image = keras.Input((size, size, 3), batch_size=1, name=IMAGE)
+    state = keras.Input((n + STATE_EXTRA,), batch_size=1, name=STATE)
+    if preprocessing:
+        probs = classifier(image)
+    else:
+        backbone, head = split_classifier(classifier)
+        probs = head(backbone(image))
+    smoothed, label, next_state = SmoothingStep(params, name=SMOOTHING_LAYER)(state, probs)
+    return keras.Model([image, state], [probs, smoothed, label, next_state], name="gymnos_edge")
