@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gymnos_edge.cli_support import console, errors, user_errors
-from gymnos_edge.model import Head
+from gymnos_edge.head import Head
 from gymnos_edge.sampler import ResizePolicy
 
 

@@ -7,17 +7,14 @@ plain RGB pixels in [0, 255] and nobody re-implements it by hand.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from gymnos_edge.errors import UserError  # noqa: E402
+from gymnos_edge.errors import UserError
+from gymnos_edge.head import Head
 
 # VGG16's ImageNet training used Caffe's convention: BGR channel order, mean subtracted, no scaling.
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
@@ -26,11 +23,6 @@ IMAGENET_NOTOP_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
     "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 )
-
-
-class Head(str, Enum):
-    seed = "seed"  # Flatten → Dense(1024) → Dropout → Dense(K): the original architecture
-    gap = "gap"  # GlobalAveragePooling instead of Flatten: ~50× fewer head weights, for phones
 
 
 @keras.saving.register_keras_serializable(package="gymnos_edge")

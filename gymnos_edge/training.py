@@ -15,7 +15,8 @@ from gymnos_edge.classification import ClassificationReport, classification_repo
 from gymnos_edge.errors import UserError
 from gymnos_edge.features import FeatureCache, SpanRequest, estimated_frames, extract_features
 from gymnos_edge.manifest import ManifestCheck, require_valid
-from gymnos_edge.model import PREPROCESSING, CaffePreprocessing, Head, build_backbone, build_classifier, build_head
+from gymnos_edge.head import Head
+from gymnos_edge.model import PREPROCESSING, CaffePreprocessing, build_backbone, build_classifier, build_head
 from gymnos_edge.model import weights_fingerprint
 from gymnos_edge.run import Run, RunMetadata, save_run
 from gymnos_edge.sampler import SamplingConfig

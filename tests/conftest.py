@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -10,10 +9,8 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from gymnos_edge.demo_data import DemoConfig, make_demo_data  # noqa: E402
-from gymnos_edge.video_writer import write_video  # noqa: E402
+from gymnos_edge.demo_data import DemoConfig, make_demo_data
+from gymnos_edge.video_writer import write_video
 
 
 def marker_frames(count: int, height: int = 96, width: int = 64) -> list[np.ndarray]:

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from gymnos_edge.errors import UserError
 from gymnos_edge.features import FeatureCache, SpanRequest, cache_key, extract_features
 from gymnos_edge.manifest import Manifest, Span
-from gymnos_edge.model import Head, ModelSpec, build_model, load_classifier
+from gymnos_edge.head import Head
+from gymnos_edge.model import ModelSpec, build_model, load_classifier
 from gymnos_edge.run import load_run
 from gymnos_edge.sampler import SamplingConfig
 from gymnos_edge.splits import plan_splits
