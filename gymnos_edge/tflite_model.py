@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from gymnos_edge.errors import UserError
+from gymnos_edge.quiet_tensorflow import native_stderr_silenced
 from gymnos_edge.sampler import ResizePolicy, SamplingConfig, resize_frame
 from gymnos_edge.smoothing import SmoothingParams
 
@@ -55,7 +56,8 @@ class TFLiteModel:
             raise UserError(f"{self.path}: model file not found; export one with `gymnos-edge export --tflite`")
         self.metadata = metadata if metadata is not None else load_metadata(self.path)
         try:
-            self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
+            with native_stderr_silenced():  # LiteRT announces its CPU delegate on every load
+                self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
             signatures = self._interpreter.get_signature_list()
         except (ValueError, RuntimeError) as error:
             raise UserError(f"{self.path}: LiteRT cannot load it ({str(error).splitlines()[0][:200]})") from None

@@ -55,3 +55,14 @@ def test_imagenet_download_failure_is_one_clear_sentence(demo_manifest, tmp_path
     assert "could not download the ImageNet weights" in result.stderr and "--weights none" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not (tmp_path / "run").exists()
+
+
+def test_tensorflow_start_up_chatter_stays_off_the_terminal():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-c", "import gymnos_edge, keras, tensorflow; print('ok')"],
+                            capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert result.returncode == 0 and result.stdout.strip() == "ok"
+    assert result.stderr == ""
