@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/gymnos-edge manifest check demo_data/manifest.csv
 	$(BIN)/gymnos-edge train demo_data/manifest.csv --weights none --image-size 128 --out runs/demo
 	$(BIN)/gymnos-edge predict demo_data/videos/gym_b_01.mp4 --model runs/demo --out runs/demo/predict
-	$(BIN)/gymnos-edge export runs/demo --tflite --quantize fp32 --quantize fp16 --quantize dynamic --coreml --force
+	$(BIN)/gymnos-edge export runs/demo --tflite --quantize fp32 --quantize fp16 --quantize dynamic --quantize int8 --coreml --force
 	$(BIN)/gymnos-edge bench export/demo --threads 1,2 --runs 10
 
 # Swift checks first, so the chroot exists when pytest runs the Swift vector test.

@@ -17,7 +17,12 @@ from gymnos_edge.export import coreml as coreml_module
 from gymnos_edge.export.coreml import CoreMLCompression, float16_smoothing_ops, spec_problems
 from gymnos_edge.export.exporter import ExportOptions, ExportValidationError, export_run
 from gymnos_edge.export.formats import FORMATS, STATE_ATOL, Quantization, markdown_table, tflite_format
-from gymnos_edge.export.tflite import convert_tflite, operator_names, smoothing_tensor_names
+from gymnos_edge.export.tflite import (
+    convert_tflite,
+    operator_names,
+    preprocessing_tensor_names,
+    smoothing_tensor_names,
+)
 from gymnos_edge.export.validate import Check, Validation, reference_vectors
 from gymnos_edge.model import PREPROCESSING, ModelSpec, build_model, weights_fingerprint
 from gymnos_edge.run import RunMetadata, save_run
@@ -227,6 +232,32 @@ def test_no_smoothing_tensor_is_quantized(exported, quantization):
                     assert subgraph.Tensors(t).Type() in allowed, subgraph.Tensors(t).Name()
                     checked += 1
     assert checked > 50
+
+
+def test_int8_keeps_the_preprocessing_in_float32(stub_exports):
+    """Quantized, the channel flip copies int8 bytes between different scales: the classifier saw another image."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = stub_exports(LABELS, SmoothingParams(), "int8")
+    data = model.path.read_bytes()
+    preprocessing = set(preprocessing_tensor_names(data))
+    by_code = {value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    root = schema.Model.GetRootAs(data, 0)
+    subgraph = root.Subgraphs(0)
+    producers = set()
+    for o in range(subgraph.OperatorsLength()):
+        operator = subgraph.Operators(o)
+        outputs = [subgraph.Tensors(t) for t in operator.OutputsAsNumpy()]
+        if any(t.Name().decode() in preprocessing for t in outputs):
+            code = root.OperatorCodes(operator.OpcodeIndex())
+            producers.add(by_code[max(code.BuiltinCode(), code.DeprecatedBuiltinCode())])
+            assert all(t.Type() == schema.TensorType.FLOAT32 for t in outputs)
+    assert {"REVERSE_V2", "SUB"} <= producers
+
+    images = np.random.default_rng(5).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)  # as calibrated
+    expected = stub_classifier(len(LABELS)).predict_on_batch(images.astype(np.float32))
+    probs = np.stack([model.step(image, model.initial_state()).probs for image in images])
+    np.testing.assert_allclose(probs, expected, atol=0.05, rtol=0)
 
 
 # ---------------------------------------------------------------- Core ML

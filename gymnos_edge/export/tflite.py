@@ -17,6 +17,15 @@ phone runs. How each quantization keeps the state machine exact:
 - int8: calibrated by the converter, then quantized with the quantization
   debugger's `denylisted_nodes` naming every tensor computed from the state or
   the probabilities, so the step runs in float32 after a DEQUANTIZE of `probs`.
+
+The same list keeps the Caffe preprocessing (channel flip, mean subtraction) in
+float32, so the image is quantized once, as the first convolution's input. Left
+to the converter, the flip becomes an int8 REVERSE_V2 whose output is given
+other quantization parameters than its input (the range of the subtraction
+after it), while the kernel copies the bytes unchanged: the backbone then sees
+a rescaled, shifted image (1.48 × (pixel − 83) on the demo data), and a trained
+model's probabilities move by up to 0.5. Two elementwise ops on one frame cost
+nothing in float32.
 """
 
 from __future__ import annotations
@@ -119,8 +128,9 @@ def _convert(saved_model: Path, quantization: Quantization, calibration: np.ndar
         # The debugger checks its model with TensorFlow's own, deprecated, interpreter; the export is not run on it.
         warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated", category=UserWarning)
         debugger = tf.lite.experimental.QuantizationDebugger(converter=converter)
+        calibrated = debugger.calibrated_model
         debugger.options = tf.lite.experimental.QuantizationDebugOptions(
-            denylisted_nodes=smoothing_tensor_names(debugger.calibrated_model)
+            denylisted_nodes=smoothing_tensor_names(calibrated) + preprocessing_tensor_names(calibrated)
         )
         return debugger.get_nondebug_quantized_model()
 
@@ -183,6 +193,41 @@ def smoothing_tensor_names(model: bytes) -> list[str]:
                 reached.update(outputs)
                 names.update(subgraph.Tensors(t).Name().decode() for t in outputs)
     return sorted(names)
+
+
+def preprocessing_tensor_names(model: bytes) -> list[str]:
+    """Every tensor computed from a signature's image input before a convolution or dense layer reads it.
+
+    That is the Caffe preprocessing inside the graph, found, like the smoothing
+    step, from the graph rather than from the converter's names. In a quantized
+    file the walk also stops at the QUANTIZE of the preprocessed image.
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    stops = {getattr(schema.BuiltinOperator, name) for name in (*_WEIGHT_INPUT, "QUANTIZE")}
+    root = schema.Model.GetRootAs(model, 0)
+    names: set[str] = set()
+    for s in range(root.SignatureDefsLength()):
+        signature = root.SignatureDefs(s)
+        subgraph = root.Subgraphs(signature.SubgraphIndex())
+        reached = {
+            entry.TensorIndex()
+            for entry in _entries(signature.Inputs, signature.InputsLength())
+            if entry.Name().decode() == IMAGE
+        }
+        for o in range(subgraph.OperatorsLength()):  # operators are stored in execution order
+            operator = subgraph.Operators(o)
+            if _builtin(root, operator) in stops or not reached.intersection(operator.InputsAsNumpy().tolist()):
+                continue
+            outputs = operator.OutputsAsNumpy().tolist()
+            reached.update(outputs)
+            names.update(subgraph.Tensors(t).Name().decode() for t in outputs)
+    return sorted(names)
+
+
+def _builtin(root: Any, operator: Any) -> int:
+    code = root.OperatorCodes(operator.OpcodeIndex())
+    return max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
 
 
 def _entries(getter: Callable[[int], Any], count: int) -> Iterable[Any]:
