@@ -17,16 +17,21 @@ from typing import Iterator
 
 
 @contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
+def native_output_silenced(*fds: int) -> Iterator[None]:
+    """Point the given file descriptors (default: stderr) at /dev/null; Python objects are untouched."""
+    fds = fds or (2,)
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved = [os.dup(fd) for fd in fds]
     try:
         with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
+            for fd in fds:
+                os.dup2(devnull.fileno(), fd)
             yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        for fd, copy in zip(fds, saved):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 class _QuietFirstImport(importlib.abc.MetaPathFinder):
@@ -34,7 +39,7 @@ class _QuietFirstImport(importlib.abc.MetaPathFinder):
         if name != "tensorflow":
             return None
         sys.meta_path.remove(self)  # once: later imports are plain
-        with native_stderr_silenced():
+        with native_output_silenced():
             __import__("tensorflow")
         return None  # tensorflow is in sys.modules now; the normal machinery finds it there
 

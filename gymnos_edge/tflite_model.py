@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from gymnos_edge.errors import UserError
-from gymnos_edge.quiet_tensorflow import native_stderr_silenced
+from gymnos_edge.quiet_tensorflow import native_output_silenced
 from gymnos_edge.sampler import ResizePolicy, SamplingConfig, resize_frame
 from gymnos_edge.smoothing import SmoothingParams
 
@@ -56,17 +56,18 @@ class TFLiteModel:
             raise UserError(f"{self.path}: model file not found; export one with `gymnos-edge export --tflite`")
         self.metadata = metadata if metadata is not None else load_metadata(self.path)
         try:
-            with native_stderr_silenced():  # LiteRT announces its CPU delegate on every load
+            with native_output_silenced():  # LiteRT announces its CPU delegate when it sets up a signature
                 self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
-            signatures = self._interpreter.get_signature_list()
+                signatures = self._interpreter.get_signature_list()
+                if SERVING not in signatures:
+                    raise UserError(f"{self.path}: no {SERVING!r} signature; was it written by gymnos-edge export?")
+                self._serve = self._interpreter.get_signature_runner(SERVING)
+                self._smooth = self._interpreter.get_signature_runner(SMOOTH_STEP) if SMOOTH_STEP in signatures else None
         except (ValueError, RuntimeError) as error:
             raise UserError(f"{self.path}: LiteRT cannot load it ({str(error).splitlines()[0][:200]})") from None
-        if SERVING not in signatures:
-            raise UserError(f"{self.path}: no {SERVING!r} signature; was it written by gymnos-edge export?")
-        self._serve = self._interpreter.get_signature_runner(SERVING)
-        self._smooth = self._interpreter.get_signature_runner(SMOOTH_STEP) if SMOOTH_STEP in signatures else None
         self._inputs = self.metadata["inputs"]
         self._outputs = self.metadata["outputs"]
+        self._invoked = False
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -123,7 +124,7 @@ class TFLiteModel:
     def step(self, image: np.ndarray, state: np.ndarray | None = None) -> Step:
         """Classify one frame and advance the set tracker from `state` (the initial state if None)."""
         state = self.initial_state() if state is None else state
-        result = self._serve(**{self._inputs["image"]: self.prepare(image), self._inputs["state"]: _state(state)})
+        result = self._invoke(self._serve, **{self._inputs["image"]: self.prepare(image), self._inputs["state"]: _state(state)})
         return self._step(result, with_probs=True)
 
     def smooth_step(self, probs: np.ndarray, state: np.ndarray | None = None) -> Step:
@@ -132,7 +133,7 @@ class TFLiteModel:
             raise UserError(f"{self.path}: no {SMOOTH_STEP!r} signature in this file")
         state = self.initial_state() if state is None else state
         probs = np.asarray(probs, np.float32).reshape(1, self.n_classes)
-        result = self._smooth(**{self._outputs["probs"]: probs, self._inputs["state"]: _state(state)})
+        result = self._invoke(self._smooth, **{self._outputs["probs"]: probs, self._inputs["state"]: _state(state)})
         return self._step(result, with_probs=False)
 
     def run(self, frames: Iterable[np.ndarray], state: np.ndarray | None = None) -> Iterator[Step]:
@@ -146,6 +147,14 @@ class TFLiteModel:
         """(N, K) raw probabilities of a batch of frames (the smoothing is left to the caller)."""
         state = self.initial_state()
         return np.stack([self.step(frame, state).probs for frame in frames]) if len(frames) else np.empty((0, self.n_classes), np.float32)
+
+    def _invoke(self, runner, **inputs: np.ndarray) -> dict[str, np.ndarray]:
+        if self._invoked:
+            return runner(**inputs)
+        with native_output_silenced():  # the first run sets up LiteRT's CPU delegate, which it announces
+            result = runner(**inputs)
+        self._invoked = True
+        return result
 
     def _step(self, result: dict[str, np.ndarray], with_probs: bool) -> Step:
         names = self._outputs

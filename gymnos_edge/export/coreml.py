@@ -22,20 +22,17 @@ import contextlib
 import io
 import json
 import logging
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from gymnos_edge.errors import UserError  # noqa: E402
-from gymnos_edge.export.formats import COREML_PALETTE_BITS  # noqa: E402
-from gymnos_edge.export.wrapper import (  # noqa: E402
+from gymnos_edge.errors import UserError
+from gymnos_edge.export.formats import COREML_PALETTE_BITS
+from gymnos_edge.export.wrapper import (
     IMAGE,
     LABEL,
     NEXT_STATE,
@@ -48,8 +45,8 @@ from gymnos_edge.export.wrapper import (  # noqa: E402
     classes_of,
     image_size_of,
 )
-from gymnos_edge.model import CAFFE_BGR_MEAN  # noqa: E402
-from gymnos_edge.smoothing import SmoothingParams, state_size  # noqa: E402
+from gymnos_edge.model import CAFFE_BGR_MEAN
+from gymnos_edge.smoothing import SmoothingParams, state_size
 
 IOS16_SPEC_VERSION = 7  # Core ML specification version of iOS 16 / macOS 13
 AUTHOR = "gymnos-edge"

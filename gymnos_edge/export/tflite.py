@@ -30,23 +30,19 @@ nothing in float32.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import sys
 import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from gymnos_edge.errors import UserError  # noqa: E402
-from gymnos_edge.export.formats import Quantization  # noqa: E402
-from gymnos_edge.export.wrapper import (  # noqa: E402
+from gymnos_edge.errors import UserError
+from gymnos_edge.quiet_tensorflow import native_output_silenced
+from gymnos_edge.export.formats import Quantization
+from gymnos_edge.export.wrapper import (
     IMAGE,
     PROBS,
     SMOOTHING_LAYER,
@@ -54,8 +50,8 @@ from gymnos_edge.export.wrapper import (  # noqa: E402
     build_wrapper,
     classes_of,
 )
-from gymnos_edge.smoothing import SmoothingParams, initial_state, state_size  # noqa: E402
-from gymnos_edge.tflite_model import METADATA_NAME, SERVING, SMOOTH_STEP  # noqa: E402
+from gymnos_edge.smoothing import SmoothingParams, initial_state, state_size
+from gymnos_edge.tflite_model import METADATA_NAME, SERVING, SMOOTH_STEP
 
 _WEIGHT_INPUT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "BATCH_MATMUL": 1, "TRANSPOSE_CONV": 1}
 _DEQUANTIZE_FLOAT16_VERSION = 3  # the DEQUANTIZE kernel version that reads float16
@@ -124,7 +120,8 @@ def _convert(saved_model: Path, quantization: Quantization, calibration: np.ndar
     if quantization is Quantization.dynamic:
         return converter.convert()
     converter.representative_dataset = _representative(calibration, n)
-    with warnings.catch_warnings(), _native_stdout_silenced():
+    # The MLIR quantizer prints its settings straight to the process's stdout and stderr.
+    with warnings.catch_warnings(), native_output_silenced(1, 2):
         # The debugger checks its model with TensorFlow's own, deprecated, interpreter; the export is not run on it.
         warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated", category=UserWarning)
         debugger = tf.lite.experimental.QuantizationDebugger(converter=converter)
@@ -133,20 +130,6 @@ def _convert(saved_model: Path, quantization: Quantization, calibration: np.ndar
             denylisted_nodes=smoothing_tensor_names(calibrated) + preprocessing_tensor_names(calibrated)
         )
         return debugger.get_nondebug_quantized_model()
-
-
-@contextlib.contextmanager
-def _native_stdout_silenced() -> Iterator[None]:
-    """The MLIR quantizer prints its settings straight to the process's stdout; keep the CLI's output clean."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _representative(frames: np.ndarray, n: int) -> Callable[[], Iterator[tuple[str, dict[str, np.ndarray]]]]:
