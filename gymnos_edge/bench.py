@@ -253,6 +253,8 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
     notes = []
     if split != config.split:
         notes.append(f"split {config.split!r} has no videos; measured on {split!r}")
+    if any(m.get("runtime") == "coreml" for m in metadata["models"]):
+        notes.append("Core ML runs only on Apple platforms: measure it with Xcode's performance report on a device")
     if importlib_missing(OFFICIAL_TOOL):
         notes.append("LiteRT's benchmark tool is not in the installed ai-edge-litert wheel: no cross-check column")
 
@@ -267,7 +269,7 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
         path = config.export_dir / entry["file"]
         fmt = entry.get("format", entry["file"])
         if entry.get("runtime") == "coreml" or path.suffix == ".mlpackage":
-            rows.append(BenchRow(fmt, entry["file"], _size_mb(path), status="needs macOS (Core ML runs on Apple platforms only)"))
+            rows.append(BenchRow(fmt, entry["file"], _size_mb(path), status="needs macOS"))
             continue
         on_step(fmt)
         try:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from gymnos_edge.cli_support import console, errors, user_errors
@@ -59,10 +60,18 @@ def _cell(value, pattern: str) -> str:
 
 
 def _print(result) -> None:
-    speed = Table(title=f"Speed: one frame at a time (LiteRT p50 = LiteRT's own benchmark tool)")
-    for column in ("format", "MB", "thr", "init ms", "1st ms", "p50 ms", "p90 ms", "FPS", "peak MB", "LiteRT p50"):
-        speed.add_column(column, justify="left" if column == "format" else "right", no_wrap=column == "format")
-    accuracy = Table(title=f"Accuracy: {result.videos} videos, {result.frames} frames of split {result.split!r}")
+    speed = Table(
+        title="Speed, one frame at a time: times in ms, size and peak memory in MB\n(LR = p50 from LiteRT's own benchmark tool, a cross-check)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for column in ("format", "MB", "thr", "init", "1st", "p50", "p90", "FPS", "peak", "LR"):
+        speed.add_column(column, justify="left" if column == "format" else "right", no_wrap=True)
+    accuracy = Table(
+        title=f"Accuracy: {result.videos} videos, {result.frames} frames of split {result.split!r}",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for column in ("format", "frame acc %", "agree w/ Keras %", "set F1@50", "flips/min", "status"):
         accuracy.add_column(column, justify="left" if column in ("format", "status") else "right",
                             no_wrap=column == "format")  # fmt: skip
@@ -70,7 +79,7 @@ def _print(result) -> None:
     for row in result.rows:
         if row.threads is not None:
             speed.add_row(row.format, _cell(row.size_mb, "{:.1f}"), str(row.threads), _cell(row.init_ms, "{:.0f}"),
-                          _cell(row.first_ms, "{:.1f}"), _cell(row.p50_ms, "{:.1f}"), _cell(row.p90_ms, "{:.1f}"),
+                          _cell(row.first_ms, "{:.0f}"), _cell(row.p50_ms, "{:.1f}"), _cell(row.p90_ms, "{:.1f}"),
                           _cell(row.fps, "{:.1f}"), _cell(row.peak_rss_mb, "{:.0f}"),
                           _cell(row.official_p50_ms, "{:.1f}"))  # fmt: skip
         if row.format in seen:
@@ -81,7 +90,7 @@ def _print(result) -> None:
                          _cell(row.flips_per_min, "{:.1f}"), row.status)  # fmt: skip
     console.print(speed)
     console.print(accuracy)
-    goals = Table(title="Goals")
+    goals = Table(title="Goals", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("goal", "measured", "target", "holds"):
         goals.add_column(column, justify="left" if column == "goal" else "right")
     for goal in result.goals:
