@@ -25,7 +25,7 @@ import numpy as np
 from gymnos_edge.atomic import atomic_path
 from gymnos_edge.sampler import SamplingConfig, sample_frames
 
-_BATCH = 16
+BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,8 @@ def _compute_span(
     chunks: list[np.ndarray] = []
     for batch_stamps, batch in _prefetched_batches(request, sampling):
         count = len(batch)
-        if count < _BATCH:  # one batch shape, so the backbone's compiled graph is reused
-            batch = np.concatenate([batch, np.zeros((_BATCH - count, *batch.shape[1:]), batch.dtype)])
+        if count < BATCH:  # one batch shape, so the backbone's compiled graph is reused
+            batch = np.concatenate([batch, np.zeros((BATCH - count, *batch.shape[1:]), batch.dtype)])
         chunks.append(np.asarray(feature_fn(batch))[:count].astype(np.float16))
         stamps.extend(batch_stamps)
         on_frames(len(batch_stamps))
@@ -172,7 +172,7 @@ def _prefetched_batches(request: SpanRequest, sampling: SamplingConfig) -> Itera
             for stamp, frame in sample_frames(request.video, sampling, request.start_s, request.end_s):
                 stamps.append(stamp)
                 frames.append(frame)
-                if len(frames) == _BATCH:
+                if len(frames) == BATCH:
                     batches.put((stamps, np.stack(frames).astype(np.float32)))
                     stamps, frames = [], []
             if frames:
