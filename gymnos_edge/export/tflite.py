@@ -152,30 +152,7 @@ def smoothing_tensor_names(model: bytes) -> list[str]:
     That is exactly the smoothing step (in `smooth_step`, the whole signature),
     found from the graph rather than from names that converters like to change.
     """
-    from ai_edge_litert import schema_py_generated as schema
-
-    root = schema.Model.GetRootAs(model, 0)
-    names: set[str] = set()
-    for s in range(root.SignatureDefsLength()):
-        signature = root.SignatureDefs(s)
-        subgraph = root.Subgraphs(signature.SubgraphIndex())
-        reached = {
-            entry.TensorIndex()
-            for entry in _entries(signature.Inputs, signature.InputsLength())
-            if entry.Name().decode() in (STATE, PROBS)
-        }
-        reached |= {
-            entry.TensorIndex()
-            for entry in _entries(signature.Outputs, signature.OutputsLength())
-            if entry.Name().decode() == PROBS
-        }
-        for o in range(subgraph.OperatorsLength()):  # operators are stored in execution order
-            operator = subgraph.Operators(o)
-            if reached.intersection(operator.InputsAsNumpy().tolist()):
-                outputs = operator.OutputsAsNumpy().tolist()
-                reached.update(outputs)
-                names.update(subgraph.Tensors(t).Name().decode() for t in outputs)
-    return sorted(names)
+    return _tensors_reached(model, inputs=(STATE, PROBS), outputs=(PROBS,))
 
 
 def preprocessing_tensor_names(model: bytes) -> list[str]:
@@ -188,6 +165,16 @@ def preprocessing_tensor_names(model: bytes) -> list[str]:
     from ai_edge_litert import schema_py_generated as schema
 
     stops = {getattr(schema.BuiltinOperator, name) for name in (*_WEIGHT_INPUT, "QUANTIZE")}
+    return _tensors_reached(model, inputs=(IMAGE,), stops=stops)
+
+
+def _tensors_reached(
+    model: bytes, inputs: tuple[str, ...], outputs: tuple[str, ...] = (), stops: set[int] = frozenset()
+) -> list[str]:
+    """Names of the tensors that operators compute from the named signature inputs/outputs, in every
+    signature; an operator of a `stops` kind neither joins nor passes the walk on."""
+    from ai_edge_litert import schema_py_generated as schema
+
     root = schema.Model.GetRootAs(model, 0)
     names: set[str] = set()
     for s in range(root.SignatureDefsLength()):
@@ -196,15 +183,20 @@ def preprocessing_tensor_names(model: bytes) -> list[str]:
         reached = {
             entry.TensorIndex()
             for entry in _entries(signature.Inputs, signature.InputsLength())
-            if entry.Name().decode() == IMAGE
+            if entry.Name().decode() in inputs
+        }
+        reached |= {
+            entry.TensorIndex()
+            for entry in _entries(signature.Outputs, signature.OutputsLength())
+            if entry.Name().decode() in outputs
         }
         for o in range(subgraph.OperatorsLength()):  # operators are stored in execution order
             operator = subgraph.Operators(o)
             if _builtin(root, operator) in stops or not reached.intersection(operator.InputsAsNumpy().tolist()):
                 continue
-            outputs = operator.OutputsAsNumpy().tolist()
-            reached.update(outputs)
-            names.update(subgraph.Tensors(t).Name().decode() for t in outputs)
+            outputs_of = operator.OutputsAsNumpy().tolist()
+            reached.update(outputs_of)
+            names.update(subgraph.Tensors(t).Name().decode() for t in outputs_of)
     return sorted(names)
 
 
