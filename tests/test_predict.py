@@ -65,3 +65,24 @@ def test_bad_model_paths_are_clear(tmp_path, make_video):
         open_frame_model(tmp_path / "m.mlpackage")
     result = runner.invoke(app, ["predict", str(make_video()), "--model", str(tmp_path / "run")])
     assert result.exit_code == 1 and "metadata.json" in result.output
+
+
+def test_predict_with_an_exported_tflite_shows_what_the_phone_shows(tiny_run, demo_manifest, tmp_path):
+    from gymnos_edge.export.exporter import ExportOptions, export_run
+    from gymnos_edge.export.formats import Quantization
+    from gymnos_edge.sampler import sample_frames
+    from gymnos_edge.tflite_model import TFLiteModel
+
+    folder = export_run(tiny_run.folder, ExportOptions(quantizations=(Quantization.fp32,), coreml=False,
+                                                       out=tmp_path / "export", validate=False)).folder  # fmt: skip
+    model_file = folder / "model_fp32.tflite"
+    video = load_manifest(demo_manifest).videos[0]
+    result = runner.invoke(app, ["predict", str(video), "--model", str(model_file), "--out", str(tmp_path / "t")])
+    assert result.exit_code == 0, result.output
+    shown = pd.read_csv(tmp_path / "t" / "timeline.csv")["label"].tolist()
+    phone = TFLiteModel(model_file)
+    frames = [frame for _, frame in sample_frames(video, phone.sampling)]
+    on_device = [phone.label_name(step.label) for step in phone.run(frames)]  # the graph's own state machine
+    assert shown == on_device
+    keras_prediction = predict_video(video, open_frame_model(tiny_run.folder))
+    np.testing.assert_array_equal(predict_video(video, open_frame_model(model_file)).shown, keras_prediction.shown)
