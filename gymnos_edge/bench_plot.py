@@ -23,7 +23,8 @@ def plot_bench(result: BenchResult, target: Path) -> None:
     for index, row in enumerate(rows):
         axis.scatter(row.size_mb, row.p50_ms, s=70, marker=markers[index % len(markers)], label=row.format)
         f1 = "—" if row.set_f1_50 is None else f"{row.set_f1_50:.0f}"
-        axis.annotate(f"set F1@50 {f1}", (row.size_mb, row.p50_ms), textcoords="offset points", xytext=(6, 6), fontsize=8)
+        axis.annotate(f"{row.format}: set F1@50 {f1}", (row.size_mb, row.p50_ms), textcoords="offset points",
+                      xytext=(6, 6 if index % 2 == 0 else -12), fontsize=8)  # alternate: equal-size models overlap
     axis.set_xscale("log")
     axis.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     axis.xaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
