@@ -40,11 +40,16 @@ class Evaluation:
         return {
             "split": self.split,
             "note": "raw = argmax of each frame; smoothed = the state machine's shown label, sets dated back",
-            "raw": self.raw.to_dict(),
-            "smoothed": self.smoothed.to_dict(),
+            "raw": self._named(self.raw.to_dict()),
+            "smoothed": self._named(self.smoothed.to_dict()),
             "per_group": {g: {"raw": r.to_dict(), "smoothed": s.to_dict()} for g, (r, s) in self.per_group.items()},
             "videos": [str(v.video) for v in self.videos],
         }
+
+    def _named(self, block: dict) -> dict:
+        """Give each per-video entry its video's path (they are in the order of `videos`)."""
+        block["per_video"] = [{"video": str(v.video), **entry} for v, entry in zip(self.videos, block["per_video"])]
+        return block
 
 
 def truth_at(times: np.ndarray, check: ManifestCheck, video: Path, labels: Sequence[str]) -> np.ndarray:

@@ -116,6 +116,7 @@ def test_evaluate_command_writes_raw_and_smoothed_scores(trained_run, demo_manif
         assert {"accuracy", "F1@10", "F1@25", "F1@50", "edit", "flips_per_minute", "mean_detection_delay_s",
                 "over_segmented", "under_segmented"} <= set(scores)  # fmt: skip
         assert scores["videos"] == len(data["videos"]) == len(scores["per_video"])
+        assert [entry["video"] for entry in scores["per_video"]] == data["videos"]
         assert 0 <= scores["accuracy"] <= 100
     groups = {load_manifest(demo_manifest).spans_of(Path(v))[0].group for v in data["videos"]}
     assert set(data["per_group"]) == groups
@@ -157,7 +158,7 @@ def test_tune_picks_a_grid_point_from_val_only_and_leaves_test_alone(trained_run
     assert tune_smoothing(val, model.smoothing)[0] == tuned[-1]
     # and the test scores are those of the tuned smoothing on the test video
     test = predict_split(manifest, model, "test", {})
-    assert json.loads(json.dumps(score(test, "test", tuned[-1]).smoothed.to_dict())) == data["smoothed"]
+    assert json.loads(json.dumps(score(test, "test", tuned[-1]).to_dict()["smoothed"])) == data["smoothed"]
 
 
 def test_labels_unknown_to_the_model_are_a_clear_error(trained_run, demo_manifest, tmp_path):
