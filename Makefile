@@ -36,6 +36,7 @@ test-swift:
 	bash ios_demo/tools/check.sh
 
 test-python: $(STAMP)
+	$(BIN)/ruff check gymnos_edge tests benchmarks scripts
 	$(BIN)/pytest
 
 clean:

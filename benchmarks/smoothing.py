@@ -10,7 +10,6 @@ the printed ratios are an upper bound on smoothing's share of a frame's cost.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
