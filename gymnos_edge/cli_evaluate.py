@@ -25,9 +25,9 @@ def evaluate_command(
     Example: [bold]gymnos-edge evaluate demo_data/manifest.csv --split val --tune[/]
     """
     from gymnos_edge.atomic import write_json
-    from gymnos_edge.evaluate import predict_split, score, tune_smoothing
+    from gymnos_edge.evaluate import predict_split, score, tune_smoothing, videos_of_split
     from gymnos_edge.frame_models import KerasFrameModel, open_frame_model
-    from gymnos_edge.manifest import load_manifest
+    from gymnos_edge.manifest import require_valid
 
     if tune and model.suffix in (".tflite", ".mlpackage", ".mlmodel"):
         # Checked before opening: an exported model may not even load on this machine.
@@ -36,7 +36,10 @@ def evaluate_command(
     frame_model = open_frame_model(model)
     run = getattr(frame_model, "run", None)
     assignment = run.metadata.splits.get("assignment", {}) if run else {}
-    count = len(load_manifest(manifest).videos)
+    check = require_valid(manifest, expected_labels=frame_model.labels)
+    count = len(videos_of_split(check, split, assignment))
+    if tune:
+        count += len(videos_of_split(check, "val", assignment))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
         task = progress.add_task("Videos", total=count)
         if tune:
