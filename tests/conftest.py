@@ -50,26 +50,45 @@ def demo_manifest(tmp_path_factory) -> Path:
     return make_demo_data(folder, DemoConfig(seed=3, videos_per_gym=2, reps_per_set=(2, 2), rest_s=(1.0, 1.5)))
 
 
+LABELS = ("overhead_press", "squat")
+
+
+def make_untrained_run(
+    folder: Path, image_size: int = 32, head: str = "gap", manifest: Path | str = "", every_s: float = 0.2,
+    labels: tuple[str, ...] = LABELS,
+):  # fmt: skip
+    """A complete run folder around an untrained model (random backbone): what export and bench need."""
+    from gymnos_edge.model import PREPROCESSING, ModelSpec, build_model, weights_fingerprint
+    from gymnos_edge.run import RunMetadata, save_run
+    from gymnos_edge.smoothing import SmoothingParams
+
+    spec = ModelSpec(labels=labels, image_size=image_size, head=head, weights="none")
+    model = build_model(spec)
+    metadata = RunMetadata(
+        name=folder.name, labels=spec.labels, image_size=image_size, resize="squash", every_s=every_s,
+        preprocessing=PREPROCESSING, head=head, weights="none",
+        weights_fingerprint=weights_fingerprint(model.get_layer("backbone")),
+        smoothing=SmoothingParams(interval_s=every_s).to_dict(), manifest=str(manifest),
+    )  # fmt: skip
+    return save_run(folder, model, metadata)
+
+
+def tiny_train_config(manifest: Path, folder: Path, epochs: int = 2):
+    """Real training, kept tiny: 32 px, a frame every 0.5 s, random backbone, cache under `folder`."""
+    from gymnos_edge.sampler import SamplingConfig
+    from gymnos_edge.training import TrainConfig
+
+    return TrainConfig(
+        manifest=manifest,
+        out=folder / "runs" / "tiny",
+        weights="none",
+        epochs=epochs,
+        sampling=SamplingConfig(every_s=0.5, image_size=32),
+        cache_dir=folder / "cache",
+    )
+
+
 @pytest.fixture
 def tiny_run(tmp_path):
     """An untrained but complete run folder: 2 labels, 32×32 input, light head, random backbone."""
-    from gymnos_edge.model import ModelSpec, build_model, weights_fingerprint
-    from gymnos_edge.run import RunMetadata, save_run
-    from gymnos_edge.model import PREPROCESSING
-    from gymnos_edge.smoothing import SmoothingParams
-
-    spec = ModelSpec(labels=("overhead_press", "squat"), image_size=32, head="gap", weights="none")
-    model = build_model(spec)
-    metadata = RunMetadata(
-        name="tiny",
-        labels=spec.labels,
-        image_size=spec.image_size,
-        resize="squash",
-        every_s=0.2,
-        preprocessing=PREPROCESSING,
-        head="gap",
-        weights="none",
-        weights_fingerprint=weights_fingerprint(model.get_layer("backbone")),
-        smoothing=SmoothingParams().to_dict(),
-    )
-    return save_run(tmp_path / "runs" / "tiny", model, metadata)
+    return make_untrained_run(tmp_path / "runs" / "tiny")

@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from conftest import make_untrained_run
 from gymnos_edge.bench import BenchConfig, _Frames, accuracy_of, run_bench
 from gymnos_edge.cli import app
 from gymnos_edge.errors import UserError
 from gymnos_edge.export.exporter import ExportOptions, export_run
 from gymnos_edge.export.formats import Quantization
-from gymnos_edge.model import PREPROCESSING, ModelSpec, build_model, weights_fingerprint
-from gymnos_edge.run import RunMetadata, save_run
 from gymnos_edge.smoothing import SmoothingParams
 
 runner = CliRunner()
@@ -23,14 +22,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, demo_manifest):
     root = tmp_path_factory.mktemp("bench")
-    spec = ModelSpec(labels=("overhead_press", "squat"), image_size=32, head="gap", weights="none")
-    model = build_model(spec)
-    metadata = RunMetadata(
-        name="tiny", labels=spec.labels, image_size=32, resize="squash", every_s=0.5, preprocessing=PREPROCESSING,
-        head="gap", weights="none", weights_fingerprint=weights_fingerprint(model.get_layer("backbone")),
-        smoothing=SmoothingParams(interval_s=0.5).to_dict(), manifest=str(demo_manifest),
-    )  # fmt: skip
-    run = save_run(root / "runs" / "tiny", model, metadata)
+    run = make_untrained_run(root / "runs" / "tiny", manifest=demo_manifest, every_s=0.5)
     options = ExportOptions(quantizations=(Quantization.fp32, Quantization.dynamic), coreml=True,
                             out=root / "export" / "tiny", validate=False)  # fmt: skip
     return run, export_run(run.folder, options).folder

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from conftest import tiny_train_config
 from gymnos_edge.cli import app
 from gymnos_edge.evaluate import (
     TUNING_GRID,
@@ -23,9 +24,8 @@ from gymnos_edge.frame_models import open_frame_model
 from gymnos_edge.manifest import Manifest, ManifestCheck, Span, load_manifest
 from gymnos_edge.predict import prediction_from_probs
 from gymnos_edge.run import load_run
-from gymnos_edge.sampler import SamplingConfig
 from gymnos_edge.smoothing import SmoothingParams
-from gymnos_edge.training import TrainConfig, train
+from gymnos_edge.training import train
 from gymnos_edge.video import VideoInfo
 
 runner = CliRunner()
@@ -36,15 +36,7 @@ LABELS = ("overhead_press", "squat")
 def trained_run(demo_manifest, tmp_path_factory):
     """A run trained for two epochs on the tiny demo data; tests that change it work on a copy."""
     folder = tmp_path_factory.mktemp("evaluate")
-    config = TrainConfig(
-        manifest=demo_manifest,
-        out=folder / "runs" / "tiny",
-        weights="none",
-        epochs=2,
-        sampling=SamplingConfig(every_s=0.5, image_size=32),
-        cache_dir=folder / "cache",
-    )
-    return train(config).run
+    return train(tiny_train_config(demo_manifest, folder)).run
 
 
 def _copy_run(run, tmp_path: Path) -> Path:

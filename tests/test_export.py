@@ -24,14 +24,13 @@ from gymnos_edge.export.tflite import (
     smoothing_tensor_names,
 )
 from gymnos_edge.export.validate import Check, Validation, reference_vectors
-from gymnos_edge.model import PREPROCESSING, ModelSpec, build_model, weights_fingerprint
-from gymnos_edge.run import RunMetadata, save_run
+from gymnos_edge.model import PREPROCESSING
 from gymnos_edge.smoothing import SmoothingParams, initial_state, step
 from gymnos_edge.tflite_model import SERVING, SMOOTH_STEP, TFLiteModel
+from conftest import LABELS, make_untrained_run
 from test_tflite_model import stub_classifier, stub_metadata
 
 VECTOR_FILES = sorted((Path(__file__).parent / "vectors" / "smoothing").glob("*.json"))
-LABELS = ("overhead_press", "squat")
 
 
 def load_vector(path: Path) -> dict:
@@ -55,23 +54,11 @@ def cli() -> typer.Typer:
     return app
 
 
-def make_run(folder: Path, image_size: int = 32, head: str = "gap", manifest: Path | str = "", labels=LABELS):
-    spec = ModelSpec(labels=labels, image_size=image_size, head=head, weights="none")
-    model = build_model(spec)
-    metadata = RunMetadata(
-        name=folder.name, labels=spec.labels, image_size=image_size, resize="squash", every_s=0.2,
-        preprocessing=PREPROCESSING, head=head, weights="none",
-        weights_fingerprint=weights_fingerprint(model.get_layer("backbone")),
-        smoothing=SmoothingParams().to_dict(), manifest=str(manifest),
-    )  # fmt: skip
-    return save_run(folder, model, metadata)
-
-
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, demo_manifest):
     """A tiny run (32 px, gap head) trained on nothing, exported to every format with the defaults."""
     root = tmp_path_factory.mktemp("export")
-    run = make_run(root / "runs" / "tiny", manifest=demo_manifest)
+    run = make_untrained_run(root / "runs" / "tiny", manifest=demo_manifest)
     options = ExportOptions(
         quantizations=tuple(Quantization), coreml=True, out=root / "export" / "tiny", calibration_frames=24
     )
@@ -430,7 +417,7 @@ def test_formats_table_drives_the_docs():
 @pytest.mark.slow
 def test_seed_architecture_exports_at_full_size(tmp_path, demo_manifest):
     """224 px, Flatten head (the original architecture): fp32 and int8 TFLite and Core ML, all validated."""
-    run = make_run(tmp_path / "runs" / "seed", image_size=224, head="seed", manifest=demo_manifest)
+    run = make_untrained_run(tmp_path / "runs" / "seed", image_size=224, head="seed", manifest=demo_manifest)
     options = ExportOptions(
         quantizations=(Quantization.fp32, Quantization.int8), out=tmp_path / "export", calibration_frames=16,
         validation_frames=8,

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import tiny_train_config
 from gymnos_edge.errors import UserError
 from gymnos_edge.features import FeatureCache, SpanRequest, cache_key, extract_features
 from gymnos_edge.manifest import Manifest, Span
@@ -144,14 +145,7 @@ def test_holdout_group_becomes_test(demo_manifest):
 
 
 def test_train_end_to_end_on_tiny_demo_data(demo_manifest, tmp_path):
-    config = TrainConfig(
-        manifest=demo_manifest,
-        out=tmp_path / "runs" / "tiny",
-        weights="none",
-        epochs=3,
-        sampling=SamplingConfig(every_s=0.5, image_size=32),
-        cache_dir=tmp_path / "cache",
-    )
+    config = tiny_train_config(demo_manifest, tmp_path, epochs=3)
     result = train(config)
     run = load_run(tmp_path / "runs" / "latest")
     assert run.folder == result.run.folder
