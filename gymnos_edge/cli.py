@@ -23,7 +23,7 @@ Examples:
 
   gymnos-edge manifest check demo_data/manifest.csv
 
-  gymnos-edge train demo_data/manifest.csv --weights none --image-size 96
+  gymnos-edge train demo_data/manifest.csv --weights none --image-size 128
 
   gymnos-edge predict demo_data/videos/gym_a_01.mp4 --model runs/latest
 
@@ -44,12 +44,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 manifest_app = typer.Typer(help="Check video manifests.", no_args_is_help=True)
-app.add_typer(manifest_app, name="manifest")
-app.command("train")(train_command)
-app.command("predict")(predict_command)
-app.command("evaluate")(evaluate_command)
-app.command("export")(export_command)
-app.command("bench")(bench_command)
 
 
 def _version(value: bool) -> None:
@@ -129,3 +123,12 @@ def _print_summary(check) -> None:
         for key, value in values.items():
             table.add_row(key, f"{value:.1f}" if unit == "seconds" else str(value))
         console.print(table)
+
+
+# Registered last, in the order of the workflow, which is the order --help lists them in.
+app.add_typer(manifest_app, name="manifest")
+app.command("train")(train_command)
+app.command("predict")(predict_command)
+app.command("evaluate")(evaluate_command)
+app.command("export")(export_command)
+app.command("bench")(bench_command)

@@ -10,7 +10,7 @@ def test_version_and_help_list_every_command():
     assert __version__ in runner.invoke(app, ["--version"]).output
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("demo-data", "manifest"):
+    for command in ("demo-data", "manifest", "train", "predict", "evaluate", "export", "bench"):
         assert command in result.output
 
 
