@@ -21,12 +21,13 @@ from gymnos_edge.sampler import SamplingConfig, sample_frames
 from gymnos_edge.video_writer import write_video
 
 _MEASURE = """
-import resource, sys, json, time
+import sys, json, time
+from gymnos_edge.latency import peak_rss_mb
 from gymnos_edge.sampler import SamplingConfig, sample_frames
 start = time.perf_counter()
 count = sum(1 for _ in sample_frames(sys.argv[1], SamplingConfig(every_s=0.2, image_size=224)))
 print(json.dumps({"frames": count, "seconds": time.perf_counter() - start,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 

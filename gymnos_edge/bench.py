@@ -165,9 +165,7 @@ def measure_latency(model: Path, threads: int, warmup: int, runs: int) -> dict:
 
 def official_p50(model: Path, threads: int, warmup: int, runs: int) -> float | None:
     """Median latency from LiteRT's own benchmark tool, or None when the wheel lacks it or it fails."""
-    import importlib.util
-
-    if importlib.util.find_spec(OFFICIAL_TOOL) is None:
+    if importlib_missing(OFFICIAL_TOOL):
         return None
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "result.json"

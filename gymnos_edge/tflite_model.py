@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from gymnos_edge.errors import UserError
+from gymnos_edge.jsonfile import read_json
 from gymnos_edge.quiet_tensorflow import native_output_silenced
 from gymnos_edge.sampler import ResizePolicy, SamplingConfig, resize_frame
 from gymnos_edge.smoothing import SmoothingParams
@@ -178,10 +179,7 @@ def load_metadata(path: Path | str) -> dict[str, Any]:
     path = Path(path)
     sibling = path.with_name(METADATA_FILE)
     if sibling.is_file():
-        try:
-            metadata = json.loads(sibling.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise UserError(f"{sibling}: not valid JSON ({error})") from None
+        metadata = read_json(sibling)
         source = str(sibling)
     else:
         metadata = read_embedded_metadata(path)
