@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from gymnos_edge.errors import UserError
+
 
 @contextlib.contextmanager
 def atomic_path(target: Path | str, directory: bool = False) -> Iterator[Path]:
@@ -35,6 +37,27 @@ def atomic_path(target: Path | str, directory: bool = False) -> Iterator[Path]:
     except BaseException:
         _remove(temporary)
         raise
+
+
+def require_replaceable(target: Path | str, force: bool, marker: str, kind: str) -> None:
+    """Refuse to write over anything the user did not ask to replace, before any heavy work.
+
+    `target` may be new; an existing one is only ever replaced with `force`, and even then only
+    when it holds `marker` (the file every gymnos-edge `kind` folder has), so `--force` can never
+    wipe an unrelated folder.
+    """
+    target = Path(target)
+    if not target.exists() and not target.is_symlink():
+        return
+    if not target.is_dir():
+        raise UserError(f"{target} exists and is not a folder; choose another --out")
+    if not force:
+        raise UserError(f"{target} already exists; pass --force to replace it, or --out to write elsewhere")
+    if not (target / marker).is_file():
+        raise UserError(
+            f"{target} is not a gymnos-edge {kind} (no {marker}); it is never replaced, even with --force: "
+            "choose another --out"
+        )
 
 
 def _umask() -> int:

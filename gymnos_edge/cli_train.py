@@ -31,6 +31,7 @@ def train_command(
         Optional[str], typer.Option(help="Hold this group (gym, person) out as the test split.")
     ] = None,
     seed: Annotated[int, typer.Option()] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder given by --out.")] = False,
 ) -> None:
     """Train the workout classifier: frozen VGG16 + head, on cached features, with leak-free splits.
 
@@ -49,6 +50,7 @@ def train_command(
         sampling=SamplingConfig(every_s=every, image_size=image_size, resize=resize),
         holdout_group=holdout_group,
         seed=seed,
+        force=force,
     )
     if weights == "none":
         console.print("[yellow]--weights none:[/] random backbone; fine for a demo, far weaker than ImageNet weights")

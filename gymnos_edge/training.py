@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from gymnos_edge.atomic import write_json
+from gymnos_edge.atomic import require_replaceable, write_json
 from gymnos_edge.classification import ClassificationReport, classification_report
 from gymnos_edge.errors import UserError
 from gymnos_edge.features import FeatureCache, SpanRequest, estimated_frames, extract_features
@@ -18,7 +18,7 @@ from gymnos_edge.manifest import ManifestCheck, require_valid
 from gymnos_edge.head import Head
 from gymnos_edge.model import PREPROCESSING, CaffePreprocessing, build_backbone, build_classifier, build_head
 from gymnos_edge.model import weights_fingerprint
-from gymnos_edge.run import Run, RunMetadata, save_run
+from gymnos_edge.run import METADATA_FILE, Run, RunMetadata, save_run
 from gymnos_edge.sampler import SamplingConfig
 from gymnos_edge.smoothing import SmoothingParams
 from gymnos_edge.splits import SplitPlan, missing_classes, plan_splits
@@ -37,6 +37,7 @@ class TrainConfig:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     holdout_group: str | None = None
     seed: int = 0
+    force: bool = False  # replace an existing run folder (never a folder that is not a run)
     cache_dir: Path | None = None  # default: features.default_cache_dir()
 
     def run_folder(self) -> Path:
@@ -82,6 +83,7 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
     plan = plan_splits(manifest, config.holdout_group, seed=config.seed)
     warnings = list(plan.warnings) + missing_classes(plan, manifest)
     folder = config.run_folder()
+    require_replaceable(folder, config.force, METADATA_FILE, "run folder")
 
     backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, len(labels))
     fingerprint = weights_fingerprint(backbone)

@@ -359,6 +359,7 @@ def test_failed_conversion_leaves_nothing_and_force_keeps_the_old_export_until_s
     out = tmp_path / "export" / "tiny"
     out.mkdir(parents=True)
     (out / "old.txt").write_text("previous export")
+    (out / "metadata.json").write_text("{}")
 
     def broken(*args, **kwargs):
         raise RuntimeError("converter crashed")
@@ -366,7 +367,7 @@ def test_failed_conversion_leaves_nothing_and_force_keeps_the_old_export_until_s
     monkeypatch.setattr(coreml, "convert_coreml", broken)
     with pytest.raises(RuntimeError, match="converter crashed"):
         export_run(tiny_run.folder, ExportOptions(out=out, force=True, validate=False))
-    assert leftovers(out.parent) == ["tiny"] and leftovers(out) == ["old.txt"]
+    assert leftovers(out.parent) == ["tiny"] and leftovers(out) == ["metadata.json", "old.txt"]
 
 
 # ---------------------------------------------------------------- command line

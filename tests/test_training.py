@@ -167,6 +167,26 @@ def test_train_end_to_end_on_tiny_demo_data(demo_manifest, tmp_path):
     assert again.frames_computed == 0
 
 
+def test_train_never_deletes_a_folder_it_was_not_asked_to_replace(demo_manifest, tmp_path):
+    config = tiny_train_config(demo_manifest, tmp_path, epochs=1)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "holiday.jpg").write_bytes(b"precious")
+    for force in (False, True):
+        with pytest.raises(UserError, match="already exists|not a gymnos-edge run folder"):
+            train(TrainConfig(**{**config.__dict__, "out": photos, "force": force}))
+        assert (photos / "holiday.jpg").read_bytes() == b"precious"
+    first = train(config)
+    with pytest.raises(UserError, match="already exists; pass --force"):
+        train(config)
+    assert load_run(config.out).metadata.created == first.run.metadata.created
+    replaced = train(TrainConfig(**{**config.__dict__, "force": True}))
+    assert load_run(config.out).folder == replaced.run.folder
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(UserError, match="not a folder"):
+        train(TrainConfig(**{**config.__dict__, "out": tmp_path / "a_file", "force": True}))
+
+
 def test_train_refuses_bad_input_before_heavy_work_and_leaves_no_run(tmp_path, make_video):
     make_video("a.mp4")
     manifest = tmp_path / "m.csv"

@@ -15,9 +15,10 @@ from typing import Any, Callable
 import numpy as np
 
 from gymnos_edge import __version__
-from gymnos_edge.atomic import atomic_path
+from gymnos_edge.atomic import atomic_path, require_replaceable
 from gymnos_edge.errors import UserError
 from gymnos_edge.export.artifacts import (
+    METADATA_FILE,
     ExportedModel,
     base_metadata,
     export_metadata,
@@ -93,8 +94,7 @@ def export_run(
     loaded = load_run(run)
     meta = loaded.metadata
     out = Path(options.out) if options.out is not None else default_out(meta)
-    if out.exists() and not options.force:
-        raise UserError(f"{out} already exists; pass --force to replace it, or --out to write elsewhere")
+    require_replaceable(out, options.force, METADATA_FILE, "export folder")
     formats = options.formats
     calibration, validation_frames, frames_source, notes = _frames(loaded, options, formats, progress)
     progress("Loading the trained model")
