@@ -17,13 +17,13 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 
-from gymnos_edge.sampler import SamplingConfig, sample_frames
-from gymnos_edge.video_writer import write_video
+from gymnos_edge.data.sampler import SamplingConfig, sample_frames
+from gymnos_edge.data.video_writer import write_video
 
 _MEASURE = """
 import sys, json, time
-from gymnos_edge.latency import peak_rss_mb
-from gymnos_edge.sampler import SamplingConfig, sample_frames
+from gymnos_edge.bench.latency_worker import peak_rss_mb
+from gymnos_edge.data.sampler import SamplingConfig, sample_frames
 start = time.perf_counter()
 count = sum(1 for _ in sample_frames(sys.argv[1], SamplingConfig(every_s=0.2, image_size=224)))
 print(json.dumps({"frames": count, "seconds": time.perf_counter() - start,

@@ -18,14 +18,14 @@ from pathlib import Path
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gymnos_edge.demo_data import DemoConfig, make_demo_data  # noqa: E402
+from gymnos_edge.data.demo import DemoConfig, make_demo_data  # noqa: E402
 from gymnos_edge.export.exporter import ExportOptions, export_run  # noqa: E402
 from gymnos_edge.export.formats import FORMATS, Quantization, Runtime  # noqa: E402
 from gymnos_edge.export.frames import synthetic_frames  # noqa: E402
-from gymnos_edge.model import PREPROCESSING, ModelSpec, build_model  # noqa: E402
-from gymnos_edge.run import RunMetadata, save_run  # noqa: E402
-from gymnos_edge.smoothing import SmoothingParams  # noqa: E402
-from gymnos_edge.tflite_model import TFLiteModel  # noqa: E402
+from gymnos_edge.training.classifier import PREPROCESSING, ModelSpec, build_model  # noqa: E402
+from gymnos_edge.training.run_folder import RunMetadata, save_run  # noqa: E402
+from gymnos_edge.sets.smoothing import SmoothingParams  # noqa: E402
+from gymnos_edge.inference.litert_model import TFLiteModel  # noqa: E402
 
 SIZE = 224
 

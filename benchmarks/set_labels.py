@@ -26,12 +26,12 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from timing import best_seconds  # noqa: E402  (benchmarks/timing.py)
-from gymnos_edge.errors import UserError  # noqa: E402
-from gymnos_edge.evaluate import Evaluation, predict_split, score  # noqa: E402
-from gymnos_edge.frame_models import KerasFrameModel  # noqa: E402
-from gymnos_edge.metrics import count_flips  # noqa: E402
-from gymnos_edge.run import Run, load_run  # noqa: E402
-from gymnos_edge.smoothing import initial_state, step  # noqa: E402
+from gymnos_edge.common.errors import UserError  # noqa: E402
+from gymnos_edge.evaluation.evaluate import Evaluation, predict_split, score  # noqa: E402
+from gymnos_edge.inference.open_model import KerasFrameModel  # noqa: E402
+from gymnos_edge.evaluation.set_metrics import count_flips  # noqa: E402
+from gymnos_edge.training.run_folder import Run, load_run  # noqa: E402
+from gymnos_edge.sets.smoothing import initial_state, step  # noqa: E402
 
 FLIP_GOAL = 10.0
 console = Console()
@@ -39,9 +39,9 @@ console = Console()
 
 def train_demo_run(folder: Path) -> tuple[Run, Path]:
     """Demo data (default config) and a model trained on it as `make demo` does, all inside `folder`."""
-    from gymnos_edge.demo_data import make_demo_data
-    from gymnos_edge.sampler import SamplingConfig
-    from gymnos_edge.training import TrainConfig, train
+    from gymnos_edge.data.demo import make_demo_data
+    from gymnos_edge.data.sampler import SamplingConfig
+    from gymnos_edge.training.train import TrainConfig, train
 
     with console.status("Drawing the demo videos…"):
         manifest = make_demo_data(folder / "demo")

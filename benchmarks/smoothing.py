@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a plain checkout
 
 from timing import best_seconds  # noqa: E402  (benchmarks/timing.py)
-from gymnos_edge.smoothing import SmoothingParams, initial_state, smooth_sequence, step  # noqa: E402
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, step  # noqa: E402
 
 SEQUENCE_FRAMES = 10_000
 N_CLASSES = 2

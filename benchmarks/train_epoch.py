@@ -20,14 +20,14 @@ import numpy as np
 
 import gymnos_edge  # noqa: F401  (first, so TensorFlow loads quietly)
 import keras
-from gymnos_edge.demo_data import DemoConfig, make_demo_data
-from gymnos_edge.features import BATCH as FEATURE_BATCH
-from gymnos_edge.features import FeatureCache, SpanRequest, extract_features
-from gymnos_edge.manifest import require_valid
-from gymnos_edge.head import Head
-from gymnos_edge.model import CaffePreprocessing, build_backbone, build_head
-from gymnos_edge.sampler import SamplingConfig, sample_frames
-from gymnos_edge.training import TrainConfig
+from gymnos_edge.data.demo import DemoConfig, make_demo_data
+from gymnos_edge.features.extraction import BATCH as FEATURE_BATCH
+from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
+from gymnos_edge.data.manifest import require_valid
+from gymnos_edge.training.heads import Head
+from gymnos_edge.training.classifier import CaffePreprocessing, build_backbone, build_head
+from gymnos_edge.data.sampler import SamplingConfig, sample_frames
+from gymnos_edge.training.train import TrainConfig
 
 
 def main() -> None:

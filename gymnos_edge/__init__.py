@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from gymnos_edge import quiet_tensorflow
+from gymnos_edge.common import quiet_tensorflow
 
 quiet_tensorflow.install()
 

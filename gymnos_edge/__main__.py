@@ -1,3 +1,3 @@
-from gymnos_edge.cli import app
+from gymnos_edge.cli.app import app
 
 app(prog_name="gymnos-edge")

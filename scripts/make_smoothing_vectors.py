@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # runnable from a plain checkout, without installing the package
 
-from gymnos_edge.vectors import write_vectors  # noqa: E402
+from gymnos_edge.sets.shared_vectors import write_vectors  # noqa: E402
 
 VECTOR_DIR = ROOT / "tests" / "vectors" / "smoothing"
 

@@ -9,8 +9,8 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from gymnos_edge.demo_data import DemoConfig, make_demo_data
-from gymnos_edge.video_writer import write_video
+from gymnos_edge.data.demo import DemoConfig, make_demo_data
+from gymnos_edge.data.video_writer import write_video
 
 
 def marker_frames(count: int, height: int = 96, width: int = 64) -> list[np.ndarray]:
@@ -58,9 +58,9 @@ def make_untrained_run(
     labels: tuple[str, ...] = LABELS,
 ):  # fmt: skip
     """A complete run folder around an untrained model (random backbone): what export and bench need."""
-    from gymnos_edge.model import PREPROCESSING, ModelSpec, build_model, weights_fingerprint
-    from gymnos_edge.run import RunMetadata, save_run
-    from gymnos_edge.smoothing import SmoothingParams
+    from gymnos_edge.training.classifier import PREPROCESSING, ModelSpec, build_model, weights_fingerprint
+    from gymnos_edge.training.run_folder import RunMetadata, save_run
+    from gymnos_edge.sets.smoothing import SmoothingParams
 
     spec = ModelSpec(labels=labels, image_size=image_size, head=head, weights="none")
     model = build_model(spec)
@@ -75,8 +75,8 @@ def make_untrained_run(
 
 def tiny_train_config(manifest: Path, folder: Path, epochs: int = 2):
     """Real training, kept tiny: 32 px, a frame every 0.5 s, random backbone, cache under `folder`."""
-    from gymnos_edge.sampler import SamplingConfig
-    from gymnos_edge.training import TrainConfig
+    from gymnos_edge.data.sampler import SamplingConfig
+    from gymnos_edge.training.train import TrainConfig
 
     return TrainConfig(
         manifest=manifest,

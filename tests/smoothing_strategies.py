@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from gymnos_edge.smoothing import SmoothingParams
+from gymnos_edge.sets.smoothing import SmoothingParams
 
 
 @st.composite

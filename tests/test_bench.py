@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import make_untrained_run
-from gymnos_edge.bench import BenchConfig, _Frames, accuracy_of, run_bench
-from gymnos_edge.cli import app
-from gymnos_edge.errors import UserError
+from gymnos_edge.bench.runner import BenchConfig, _Frames, accuracy_of, run_bench
+from gymnos_edge.cli.app import app
+from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.exporter import ExportOptions, export_run
 from gymnos_edge.export.formats import Quantization
-from gymnos_edge.smoothing import SmoothingParams
+from gymnos_edge.sets.smoothing import SmoothingParams
 
 runner = CliRunner()
 
@@ -123,7 +123,7 @@ def test_bench_command_writes_json_and_plot(exported, tmp_path):
 
 
 def test_goals_are_judged_from_the_rows():
-    from gymnos_edge.bench import BenchRow, check_goals
+    from gymnos_edge.bench.runner import BenchRow, check_goals
 
     def row(fmt, p50, agreement=None, f1=None):
         return BenchRow(fmt, fmt, 1.0, threads=1, p50_ms=p50, label_agreement=agreement, set_f1_50=f1)

@@ -1,7 +1,7 @@
 from typer.testing import CliRunner
 
 from gymnos_edge import __version__
-from gymnos_edge.cli import app
+from gymnos_edge.cli.app import app
 
 runner = CliRunner()
 

@@ -2,9 +2,9 @@ import hashlib
 
 import pandas as pd
 
-from gymnos_edge.demo_data import DemoConfig, make_demo_data
-from gymnos_edge.manifest import require_valid
-from gymnos_edge.video import probe_video
+from gymnos_edge.data.demo import DemoConfig, make_demo_data
+from gymnos_edge.data.manifest import require_valid
+from gymnos_edge.data.video import probe_video
 
 
 def _digest(folder):

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import tiny_train_config
-from gymnos_edge.cli import app
-from gymnos_edge.evaluate import (
+from gymnos_edge.cli.app import app
+from gymnos_edge.evaluation.evaluate import (
     TUNING_GRID,
     VideoResult,
     predict_split,
@@ -20,13 +20,13 @@ from gymnos_edge.evaluate import (
     tune_smoothing,
     videos_of_split,
 )
-from gymnos_edge.frame_models import open_frame_model
-from gymnos_edge.manifest import Manifest, ManifestCheck, Span, load_manifest
-from gymnos_edge.predict import prediction_from_probs
-from gymnos_edge.run import load_run
-from gymnos_edge.smoothing import SmoothingParams
-from gymnos_edge.training import train
-from gymnos_edge.video import VideoInfo
+from gymnos_edge.inference.open_model import open_frame_model
+from gymnos_edge.data.manifest import Manifest, ManifestCheck, Span, load_manifest
+from gymnos_edge.inference.predict import prediction_from_probs
+from gymnos_edge.training.run_folder import load_run
+from gymnos_edge.sets.smoothing import SmoothingParams
+from gymnos_edge.training.train import train
+from gymnos_edge.data.video import VideoInfo
 
 runner = CliRunner()
 LABELS = ("overhead_press", "squat")

@@ -11,8 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gymnos_edge.cli_export import export_command
-from gymnos_edge.errors import UserError
+from gymnos_edge.cli.export import export_command
+from gymnos_edge.common.errors import UserError
 from gymnos_edge.export import coreml as coreml_module
 from gymnos_edge.export.coreml import CoreMLCompression, float16_smoothing_ops, spec_problems
 from gymnos_edge.export.exporter import ExportOptions, ExportValidationError, export_run
@@ -24,9 +24,9 @@ from gymnos_edge.export.tflite import (
     smoothing_tensor_names,
 )
 from gymnos_edge.export.validate import Check, Validation, reference_vectors
-from gymnos_edge.model import PREPROCESSING
-from gymnos_edge.smoothing import SmoothingParams, initial_state, step
-from gymnos_edge.tflite_model import SERVING, SMOOTH_STEP, TFLiteModel
+from gymnos_edge.training.classifier import PREPROCESSING
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, step
+from gymnos_edge.inference.litert_model import SERVING, SMOOTH_STEP, TFLiteModel
 from conftest import LABELS, make_untrained_run
 from test_tflite_model import stub_classifier, stub_metadata
 

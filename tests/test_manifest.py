@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from gymnos_edge.errors import UserError, ValidationError
-from gymnos_edge.manifest import check_manifest, load_manifest, require_valid
+from gymnos_edge.common.errors import UserError, ValidationError
+from gymnos_edge.data.manifest import check_manifest, load_manifest, require_valid
 
 
 def write_csv(folder, text, name="manifest.csv"):

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from gymnos_edge.errors import UserError
-from gymnos_edge.metrics import (
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.evaluation.set_metrics import (
     aggregate,
     count_flips,
     detection_delays,
@@ -22,7 +22,7 @@ from gymnos_edge.metrics import (
     segmental_f1,
     under_segmented,
 )
-from gymnos_edge.segments import REST_LABEL, Segment
+from gymnos_edge.sets.segments import REST_LABEL, Segment
 
 NAMES = ("squat", "overhead_press")
 REST = 2

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from gymnos_edge.cli import app
-from gymnos_edge.errors import UserError
-from gymnos_edge.frame_models import open_frame_model
-from gymnos_edge.manifest import load_manifest
-from gymnos_edge.predict import predict_video, prediction_from_probs
-from gymnos_edge.smoothing import SmoothingParams, smooth_sequence
-from gymnos_edge.video import probe_video
+from gymnos_edge.cli.app import app
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.inference.open_model import open_frame_model
+from gymnos_edge.data.manifest import load_manifest
+from gymnos_edge.inference.predict import predict_video, prediction_from_probs
+from gymnos_edge.sets.smoothing import SmoothingParams, smooth_sequence
+from gymnos_edge.data.video import probe_video
 
 runner = CliRunner()
 
@@ -70,8 +70,8 @@ def test_bad_model_paths_are_clear(tmp_path, make_video):
 def test_predict_with_an_exported_tflite_shows_what_the_phone_shows(tiny_run, demo_manifest, tmp_path):
     from gymnos_edge.export.exporter import ExportOptions, export_run
     from gymnos_edge.export.formats import Quantization
-    from gymnos_edge.sampler import sample_frames
-    from gymnos_edge.tflite_model import TFLiteModel
+    from gymnos_edge.data.sampler import sample_frames
+    from gymnos_edge.inference.litert_model import TFLiteModel
 
     folder = export_run(tiny_run.folder, ExportOptions(quantizations=(Quantization.fp32,), coreml=False,
                                                        out=tmp_path / "export", validate=False)).folder  # fmt: skip

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from conftest import make_variable_rate_video, marker_frames
-from gymnos_edge.errors import UserError
-from gymnos_edge.sampler import ResizePolicy, SamplingConfig, resize_frame, sample_frames
-from gymnos_edge.video import probe_video
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig, resize_frame, sample_frames
+from gymnos_edge.data.video import probe_video
 
 
 def _is_upright(frame: np.ndarray) -> bool:

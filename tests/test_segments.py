@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gymnos_edge.segments import REST_LABEL, Segment, Timeline, date_back, runs, segment
-from gymnos_edge.smoothing import smooth_sequence
+from gymnos_edge.sets.segments import REST_LABEL, Segment, Timeline, date_back, runs, segment
+from gymnos_edge.sets.smoothing import smooth_sequence
 from smoothing_strategies import prob_sequences, smoothing_params
 
 PROPERTY = settings(max_examples=60, deadline=None)

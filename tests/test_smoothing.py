@@ -11,8 +11,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from gymnos_edge.errors import UserError
-from gymnos_edge.smoothing import SmoothingParams, initial_state, smooth_sequence, step, validate_probs
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, step, validate_probs
 from smoothing_strategies import distribution, prob_sequences, smoothing_params
 
 VECTOR_FILES = sorted((Path(__file__).parent / "vectors" / "smoothing").glob("*.json"))

@@ -8,14 +8,14 @@ import keras
 import numpy as np
 import pytest
 
-from gymnos_edge.errors import UserError
+from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.artifacts import base_metadata, model_metadata
 from gymnos_edge.export.formats import tflite_format
 from gymnos_edge.export.tflite import convert_tflite
-from gymnos_edge.model import PREPROCESSING, CaffePreprocessing
-from gymnos_edge.run import RunMetadata
-from gymnos_edge.smoothing import SmoothingParams, initial_state, smooth_sequence
-from gymnos_edge.tflite_model import TFLiteModel, load_metadata, read_embedded_metadata
+from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing
+from gymnos_edge.training.run_folder import RunMetadata
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence
+from gymnos_edge.inference.litert_model import TFLiteModel, load_metadata, read_embedded_metadata
 
 SIZE = 32
 LABELS = ("overhead_press", "squat")
@@ -98,7 +98,7 @@ def test_frames_of_another_size_are_resized_by_the_model_policy(stub_file):
 
 
 def test_probabilities_implements_the_frame_model_protocol(stub_file):
-    from gymnos_edge.frame_models import open_frame_model
+    from gymnos_edge.inference.open_model import open_frame_model
 
     path, _ = stub_file
     frame_model = open_frame_model(path)

@@ -13,15 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import tiny_train_config
-from gymnos_edge.errors import UserError
-from gymnos_edge.features import FeatureCache, SpanRequest, cache_key, extract_features
-from gymnos_edge.manifest import Manifest, Span
-from gymnos_edge.head import Head
-from gymnos_edge.model import ModelSpec, build_model, load_classifier
-from gymnos_edge.run import load_run
-from gymnos_edge.sampler import SamplingConfig
-from gymnos_edge.splits import plan_splits
-from gymnos_edge.training import TrainConfig, train
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.features.extraction import FeatureCache, SpanRequest, cache_key, extract_features
+from gymnos_edge.data.manifest import Manifest, Span
+from gymnos_edge.training.heads import Head
+from gymnos_edge.training.classifier import ModelSpec, build_model, load_classifier
+from gymnos_edge.training.run_folder import load_run
+from gymnos_edge.data.sampler import SamplingConfig
+from gymnos_edge.data.splits import plan_splits
+from gymnos_edge.training.train import TrainConfig, train
 
 
 def _count(weights) -> int:
@@ -78,8 +78,8 @@ def test_interrupted_extraction_resumes_from_finished_spans(make_video, tmp_path
     script = textwrap.dedent(f"""
         import time, numpy as np
         from pathlib import Path
-        from gymnos_edge.features import FeatureCache, SpanRequest, extract_features
-        from gymnos_edge.sampler import SamplingConfig
+        from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
+        from gymnos_edge.data.sampler import SamplingConfig
         calls = []
         def slow(batch):
             calls.append(1)
@@ -134,7 +134,7 @@ def test_automatic_splits_never_share_a_video_or_a_group(manifest, seed):
 
 
 def test_holdout_group_becomes_test(demo_manifest):
-    from gymnos_edge.manifest import load_manifest
+    from gymnos_edge.data.manifest import load_manifest
 
     manifest = load_manifest(demo_manifest)
     plan = plan_splits(manifest, holdout_group="gym_b")
@@ -202,7 +202,7 @@ def test_train_refuses_bad_input_before_heavy_work_and_leaves_no_run(tmp_path, m
 
 
 def test_weights_files_backbone_only_or_whole_classifier(tmp_path):
-    from gymnos_edge.model import weights_fingerprint
+    from gymnos_edge.training.classifier import weights_fingerprint
 
     donor = build_model(ModelSpec(labels=("a", "b", "c"), image_size=32, head=Head.gap, weights="none"), seed=5)
     full, backbone_only = tmp_path / "full.weights.h5", tmp_path / "backbone.weights.h5"

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gymnos_edge.segments import segment
-from gymnos_edge.smoothing import SmoothingParams, initial_state, step
-from gymnos_edge.vectors import CASES, MARGIN, Block, close_calls, draw_probs, write_vectors
+from gymnos_edge.sets.segments import segment
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, step
+from gymnos_edge.sets.shared_vectors import CASES, MARGIN, Block, close_calls, draw_probs, write_vectors
 
 VECTOR_DIR = Path(__file__).parent / "vectors" / "smoothing"
 FILES = sorted(VECTOR_DIR.glob("*.json"))

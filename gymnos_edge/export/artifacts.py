@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from gymnos_edge import __version__
-from gymnos_edge.atomic import write_json, write_text
+from gymnos_edge.common.atomic import write_json, write_text
 from gymnos_edge.export.formats import ExportFormat
 from gymnos_edge.export.wrapper import IMAGE, LABEL, NEXT_STATE, PROBS, SMOOTHED, STATE
-from gymnos_edge.run import RunMetadata
-from gymnos_edge.segments import REST_LABEL
-from gymnos_edge.smoothing import initial_state, state_size
+from gymnos_edge.training.run_folder import RunMetadata
+from gymnos_edge.sets.segments import REST_LABEL
+from gymnos_edge.sets.smoothing import initial_state, state_size
 
 METADATA_FILE = "metadata.json"
 LABELS_FILE = "labels.txt"

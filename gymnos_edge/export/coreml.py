@@ -30,7 +30,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from gymnos_edge.errors import UserError
+from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.formats import COREML_PALETTE_BITS
 from gymnos_edge.export.wrapper import (
     IMAGE,
@@ -45,8 +45,8 @@ from gymnos_edge.export.wrapper import (
     classes_of,
     image_size_of,
 )
-from gymnos_edge.model import CAFFE_BGR_MEAN
-from gymnos_edge.smoothing import SmoothingParams, state_size
+from gymnos_edge.training.classifier import CAFFE_BGR_MEAN
+from gymnos_edge.sets.smoothing import SmoothingParams, state_size
 
 IOS16_SPEC_VERSION = 7  # Core ML specification version of iOS 16 / macOS 13
 AUTHOR = "gymnos-edge"

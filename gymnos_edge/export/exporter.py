@@ -15,8 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from gymnos_edge import __version__
-from gymnos_edge.atomic import atomic_path, require_replaceable
-from gymnos_edge.errors import UserError
+from gymnos_edge.common.atomic import atomic_path, require_replaceable
+from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.artifacts import (
     METADATA_FILE,
     ExportedModel,
@@ -30,7 +30,7 @@ from gymnos_edge.export.coreml import CoreMLCompression
 from gymnos_edge.export.formats import ExportFormat, Quantization, Runtime, coreml_format, tflite_format
 from gymnos_edge.export.frames import manifest_frames, synthetic_frames
 from gymnos_edge.export.validate import Reference, Validation, reference_vectors, validate_coreml, validate_tflite
-from gymnos_edge.run import LATEST, Run, RunMetadata, load_run
+from gymnos_edge.training.run_folder import LATEST, Run, RunMetadata, load_run
 
 DEFAULT_RUN = Path("runs") / LATEST
 EXPORT_ROOT = Path("export")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from gymnos_edge.errors import UserError
+from gymnos_edge.common.errors import UserError
 
 COREML_PACKAGE = "GymnosEdge.mlpackage"
 COREML_PALETTE_BITS = (1, 2, 3, 4, 6, 8)  # what Core ML's lookup-table weights support

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gymnos_edge.errors import UserError
-from gymnos_edge.manifest import require_valid
-from gymnos_edge.sampler import SamplingConfig, sample_frames
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.data.manifest import require_valid
+from gymnos_edge.data.sampler import SamplingConfig, sample_frames
 
 
 def manifest_frames(manifest: Path | str, sampling: SamplingConfig, count: int) -> np.ndarray:

@@ -39,8 +39,8 @@ from typing import Any, Callable, Iterable, Iterator
 import keras
 import numpy as np
 
-from gymnos_edge.errors import UserError
-from gymnos_edge.quiet_tensorflow import native_output_silenced
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.common.quiet_tensorflow import native_output_silenced
 from gymnos_edge.export.formats import Quantization
 from gymnos_edge.export.wrapper import (
     IMAGE,
@@ -50,8 +50,8 @@ from gymnos_edge.export.wrapper import (
     build_wrapper,
     classes_of,
 )
-from gymnos_edge.smoothing import SmoothingParams, initial_state, state_size
-from gymnos_edge.tflite_model import METADATA_NAME, SERVING, SMOOTH_STEP
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, state_size
+from gymnos_edge.inference.litert_model import METADATA_NAME, SERVING, SMOOTH_STEP
 
 _WEIGHT_INPUT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "BATCH_MATMUL": 1, "TRANSPOSE_CONV": 1}
 _DEQUANTIZE_FLOAT16_VERSION = 3  # the DEQUANTIZE kernel version that reads float16

@@ -22,9 +22,9 @@ from typing import Any, Callable
 import numpy as np
 
 from gymnos_edge.export.formats import STATE_ATOL, ExportFormat
-from gymnos_edge.smoothing import SmoothingParams, initial_state, smooth_sequence, step
-from gymnos_edge.tflite_model import Step, TFLiteModel
-from gymnos_edge.vectors import CASES, MAX_DRAWS, Block, close_calls, draw_probs
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, step
+from gymnos_edge.inference.litert_model import Step, TFLiteModel
+from gymnos_edge.sets.shared_vectors import CASES, MAX_DRAWS, Block, close_calls, draw_probs
 
 _SERVING_STATES = 32  # states fed through the whole graph: every phase of the machine, at a bounded cost
 
@@ -91,7 +91,7 @@ class Reference:
 def reference_vectors(n_classes: int, params: SmoothingParams) -> tuple[tuple[SmoothingVector, ...], tuple[str, ...]]:
     """The shared vector cases with the model's number of classes, as the reference runs them with its parameters.
 
-    They are drawn as `gymnos_edge.vectors` draws the shared files (same cases,
+    They are drawn as `gymnos_edge.sets.shared_vectors` draws the shared files (same cases,
     same seeds), so a case recorded with the model's parameters is exactly its
     shared file, with no need for the tests folder at run time. For other
     parameters the first draw without a close threshold call is kept, so float32

@@ -4,7 +4,7 @@ The state is an explicit input and output, not a variable inside the model:
 stateful Core ML models need iOS 18 and the iPhone 8 stops at iOS 16. The app
 feeds back `next_state` with the next frame; `metadata.json` gives the first one.
 
-The step itself is `gymnos_edge.smoothing.step`, built with `keras.ops`; only
+The step itself is `gymnos_edge.sets.smoothing.step`, built with `keras.ops`; only
 `argmax` and `where` are rewritten so that every converter takes them (`GraphOps`).
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from gymnos_edge.model import split_classifier
-from gymnos_edge.smoothing import STATE_EXTRA, SmoothingParams, step
+from gymnos_edge.training.classifier import split_classifier
+from gymnos_edge.sets.smoothing import STATE_EXTRA, SmoothingParams, step
 
 # Feature names shared by every format. Core ML reserves "state" as a keyword of its
 # program text (stateful models, iOS 18) and renames such inputs, so the state is "state_in".

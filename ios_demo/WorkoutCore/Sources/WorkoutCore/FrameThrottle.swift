@@ -4,7 +4,7 @@ import Foundation
 /// presentation time, and none while the previous one is still being classified.
 ///
 /// Frames are chosen on a grid of due times, with the rule and slack of
-/// gymnos_edge/sampler.py, so the phone samples like the training pipeline
+/// gymnos_edge/data/sampler.py, so the phone samples like the training pipeline
 /// does: a frame is taken once its timestamp reaches the next due time, and the
 /// due time then moves past it by whole intervals. Variable frame rates and
 /// jitter therefore keep the average pace at `interval` instead of drifting

@@ -1,5 +1,5 @@
 /// How a camera frame becomes the model's square input; recorded by the exporter
-/// so the phone prepares frames the way training did (gymnos_edge/sampler.py).
+/// so the phone prepares frames the way training did (gymnos_edge/data/sampler.py).
 public enum ResizePolicy: String, Codable, CaseIterable, Sendable {
     /// Stretch the whole frame to the square.
     case squash

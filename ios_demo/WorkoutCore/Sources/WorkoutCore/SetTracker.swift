@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The graph runs the smoothing step (docs/smoothing.md) and hands back its
 /// state; this type never re-derives a label, it only cuts the shown labels into
-/// runs as "From labels to sets" says, the same way as gymnos_edge/segments.py:
+/// runs as "From labels to sets" says, the same way as gymnos_edge/sets/segments.py:
 /// a frame at `t` covers `[t, t + interval)`, and when the shown label changes
 /// the new run is dated back to the first frame its candidate was proposed
 /// (`held - 1` frames earlier), taking those frames from the run before it.

@@ -1,0 +1,101 @@
+"""`gymnos-edge bench`: the side-by-side table of every exported format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich import box
+from rich.table import Table
+
+from gymnos_edge.cli.support import console, errors, user_errors
+
+
+def _threads(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: give thread counts like 1,2") from None
+    if not values or min(values) < 1:
+        raise typer.BadParameter("thread counts must be ≥ 1")
+    return values
+
+
+@user_errors
+def bench_command(
+    export_dir: Annotated[Optional[Path], typer.Argument(help="Export folder (default: export/<latest run>).")] = None,
+    manifest: Annotated[Optional[Path], typer.Option(help="Videos to measure accuracy on (default: the run's manifest).")] = None,
+    split: Annotated[str, typer.Option(help="train, val, test or all (test falls back to val when empty).")] = "test",
+    threads: Annotated[str, typer.Option(help="Comma-separated CPU thread counts.")] = "1,2",
+    warmup: Annotated[int, typer.Option(min=0)] = 3,
+    runs: Annotated[int, typer.Option(min=1, help="Timed inferences per model and thread count.")] = 20,
+    run: Annotated[Optional[Path], typer.Option(help="Run folder of the Keras reference (default: the export's run).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Where bench.json and bench.png go (default: the export folder).")] = None,
+) -> None:
+    """Latency, size and set-level accuracy of every exported model next to the Keras reference.
+
+    Example: [bold]gymnos-edge bench export/demo --threads 1,2 --split val[/]
+    """
+    from gymnos_edge.common.atomic import write_json
+    from gymnos_edge.bench.runner import BenchConfig, run_bench
+    from gymnos_edge.bench.plot import plot_bench
+    from gymnos_edge.training.run_folder import load_run
+
+    if export_dir is None:
+        export_dir = Path("export") / load_run(Path("runs") / "latest").metadata.name
+    config = BenchConfig(export_dir=export_dir, run=run, manifest=manifest, split=split, threads=_threads(threads),
+                         warmup=warmup, runs=runs)  # fmt: skip
+    with console.status("Benchmarking…") as status:
+        result = run_bench(config, on_step=lambda step: status.update(f"Benchmarking: {step}…"))
+    _print(result)
+    folder = out or export_dir
+    write_json(folder / "bench.json", result.to_dict())
+    plot_bench(result, folder / "bench.png")
+    console.print(f"[green]✓[/] wrote {folder / 'bench.json'} and {folder / 'bench.png'}")
+
+
+def _cell(value, pattern: str) -> str:
+    return "—" if value is None else pattern.format(value)
+
+
+def _print(result) -> None:
+    speed = Table(
+        title="Speed, one frame at a time: times in ms, size and peak memory in MB\n(LR = p50 from LiteRT's own benchmark tool, a cross-check)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for column in ("format", "MB", "thr", "init", "1st", "p50", "p90", "FPS", "peak", "LR"):
+        speed.add_column(column, justify="left" if column == "format" else "right", no_wrap=True)
+    accuracy = Table(
+        title=f"Accuracy: {result.videos} videos, {result.frames} frames of split {result.split!r}",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for column in ("format", "frame acc %", "agree w/ Keras %", "set F1@50", "flips/min", "status"):
+        accuracy.add_column(column, justify="left" if column in ("format", "status") else "right",
+                            no_wrap=column == "format")  # fmt: skip
+    seen = set()
+    for row in result.rows:
+        if row.threads is not None:
+            speed.add_row(row.format, _cell(row.size_mb, "{:.1f}"), str(row.threads), _cell(row.init_ms, "{:.0f}"),
+                          _cell(row.first_ms, "{:.0f}"), _cell(row.p50_ms, "{:.1f}"), _cell(row.p90_ms, "{:.1f}"),
+                          _cell(row.fps, "{:.1f}"), _cell(row.peak_rss_mb, "{:.0f}"),
+                          _cell(row.official_p50_ms, "{:.1f}"))  # fmt: skip
+        if row.format in seen:
+            continue
+        seen.add(row.format)
+        agreement = "ref" if row.format == "keras" else _cell(row.label_agreement, "{:.1f}")
+        accuracy.add_row(row.format, _cell(row.frame_accuracy, "{:.1f}"), agreement, _cell(row.set_f1_50, "{:.1f}"),
+                         _cell(row.flips_per_min, "{:.1f}"), row.status)  # fmt: skip
+    console.print(speed)
+    console.print(accuracy)
+    goals = Table(title="Goals", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("goal", "measured", "target", "holds"):
+        goals.add_column(column, justify="left" if column == "goal" else "right")
+    for goal in result.goals:
+        verdict = {True: "[green]yes[/]", False: "[red]no[/]", None: "not measured"}[goal.holds]
+        goals.add_row(goal.name, _cell(goal.value, "{:.2f}"), goal.target, verdict)
+    console.print(goals)
+    for note in result.notes:
+        errors.print(f"[yellow]note:[/] {note}")

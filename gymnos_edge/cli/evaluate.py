@@ -1,0 +1,72 @@
+"""`gymnos-edge evaluate`: frame and set scores on a manifest split, raw vs smoothed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from gymnos_edge.cli.support import console, errors, user_errors
+
+
+@user_errors
+def evaluate_command(
+    manifest: Annotated[Path, typer.Argument(help="Manifest of the videos to score.")],
+    model: Annotated[Path, typer.Option(help="Run folder, or an exported .tflite model.")] = Path("runs/latest"),
+    split: Annotated[str, typer.Option(help="train, val, test or all.")] = "test",
+    out: Annotated[Optional[Path], typer.Option(help="Where to write evaluation.json (default: the run's report folder).")] = None,
+    tune: Annotated[bool, typer.Option("--tune", help="Grid-search the smoothing on the val split and save it into the run.")] = False,
+) -> None:
+    """Score a model on a manifest: frame accuracy, set F1@10/25/50, Edit, flips/min, detection delay.
+
+    Example: [bold]gymnos-edge evaluate demo_data/manifest.csv --split val --tune[/]
+    """
+    from gymnos_edge.common.atomic import write_json
+    from gymnos_edge.evaluation.evaluate import predict_split, score, tune_smoothing, videos_of_split
+    from gymnos_edge.inference.open_model import KerasFrameModel, open_frame_model
+    from gymnos_edge.data.manifest import require_valid
+
+    if tune and model.suffix in (".tflite", ".mlpackage", ".mlmodel"):
+        # Checked before opening: an exported model may not even load on this machine.
+        errors.print("[red]error:[/] --tune saves into a run folder; pass --model RUN_FOLDER")
+        raise typer.Exit(1)
+    frame_model = open_frame_model(model)
+    run = getattr(frame_model, "run", None)
+    assignment = run.metadata.splits.get("assignment", {}) if run else {}
+    check = require_valid(manifest, expected_labels=frame_model.labels)
+    count = len(videos_of_split(check, split, assignment))
+    if tune:
+        count += len(videos_of_split(check, "val", assignment))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
+        task = progress.add_task("Videos", total=count)
+        if tune:
+            val = predict_split(manifest, frame_model, "val", assignment, lambda v: progress.update(task, advance=1))
+            params, f1 = tune_smoothing(val, frame_model.smoothing)
+            run = run.save_metadata(run.metadata.with_smoothing(params))
+            frame_model = KerasFrameModel(run)
+            console.print(f"[green]✓[/] tuned on val (set F1@50 {f1:.1f}); saved into {run.folder}/metadata.json:")
+            console.print(params.to_dict())
+        results = predict_split(manifest, frame_model, split, assignment, lambda v: progress.update(task, advance=1))
+    evaluation = score(results, split)
+    _print(evaluation)
+    target = out or ((run.report_folder if run else Path(model).parent) / f"evaluation_{split}.json")
+    write_json(target, evaluation.to_dict())
+    console.print(f"[green]✓[/] wrote {target}")
+
+
+def _print(evaluation) -> None:
+    table = Table(title=f"Split {evaluation.split!r}: {len(evaluation.videos)} videos (raw argmax vs smoothed sets)")
+    for column in ("scope", "labels", "frame acc %", "F1@10", "F1@25", "F1@50", "Edit", "flips/min", "delay s"):
+        table.add_column(column, justify="left" if column in ("scope", "labels") else "right")
+    rows = [("all", evaluation.raw, evaluation.smoothed)]
+    rows += [(f"group {g}", r, s) for g, (r, s) in evaluation.per_group.items()]
+    for scope, raw, smoothed in rows:
+        for name, metrics in (("raw", raw), ("smoothed", smoothed)):
+            delay = metrics.detection.mean_s
+            table.add_row(scope, name, f"{metrics.accuracy:.1f}", *(f"{metrics.f1_at(k):.1f}" for k in (0.1, 0.25, 0.5)),
+                          f"{metrics.edit:.1f}", f"{metrics.flips_per_minute:.1f}",
+                          "—" if delay is None or delay != delay else f"{delay:.1f}")  # fmt: skip
+    console.print(table)

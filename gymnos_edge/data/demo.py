@@ -1,0 +1,203 @@
+"""Built-in demo data: synthetic front-camera videos of squats and overhead presses in two gyms.
+
+Everything is drawn from a seed, offline, in well under a minute. Half the
+videos are stored as an upright iPhone stores them (landscape pixels plus a
+90° rotation tag), so the demo exercises orientation handling too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from gymnos_edge.common.atomic import write_text
+from gymnos_edge.data.video_writer import write_video
+
+SQUAT, PRESS, REST = "squat", "overhead_press", None
+WIDTH, HEIGHT = 180, 320  # portrait, 9:16 like a phone's front camera
+_GYM_NAMES = ("gym_a", "gym_b")
+# Per gym: the exercises of each video's sets, in order.
+_PROGRAMMES = ((SQUAT, PRESS), (PRESS,), (SQUAT,), (PRESS, SQUAT), (SQUAT, SQUAT), (PRESS, PRESS))
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    seed: int = 0
+    videos_per_gym: int = 4
+    fps: int = 15
+    reps_per_set: tuple[int, int] = (3, 5)
+    rest_s: tuple[float, float] = (2.0, 4.0)
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What stays the same through one video: where the figure stands and what it wears."""
+
+    gym: int
+    centre_x: float
+    scale: float
+    shirt: tuple[int, int, int]
+    skin: tuple[int, int, int]
+    brightness: float
+
+
+@dataclass(frozen=True)
+class _Segment:
+    exercise: str | None
+    duration_s: float
+    rep_s: float
+
+
+def make_demo_data(folder: Path | str, config: DemoConfig = DemoConfig()) -> Path:
+    """Write the demo videos and `manifest.csv` into `folder`; returns the manifest's path."""
+    folder = Path(folder)
+    (folder / "videos").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(config.seed)
+    rows = []
+    for gym, gym_name in enumerate(_GYM_NAMES):
+        for index in range(config.videos_per_gym):
+            programme = _PROGRAMMES[index % len(_PROGRAMMES)]
+            name = f"{gym_name}_{index + 1:02d}.mp4"
+            look = _draw_look(rng, gym)
+            plan = _plan(rng, programme, config)
+            rotation = 90 if index % 2 else 0
+            write_video(folder / "videos" / name, _render(plan, look, config.fps, rng), config.fps, rotation)
+            t = 0.0
+            for segment in plan:
+                if segment.exercise is not None:
+                    rows.append(
+                        {
+                            "video": f"videos/{name}",
+                            "label": segment.exercise,
+                            "start": round(t, 3),
+                            "end": round(t + segment.duration_s, 3),
+                            "group": gym_name,
+                        }
+                    )
+                t += segment.duration_s
+    manifest = folder / "manifest.csv"
+    write_text(manifest, pd.DataFrame(rows).to_csv(index=False))
+    return manifest
+
+
+def _draw_look(rng: np.random.Generator, gym: int) -> _Look:
+    palette = [(200, 40, 40), (40, 90, 200), (30, 150, 70), (230, 160, 30), (120, 60, 160), (240, 240, 240)]
+    skins = [(240, 200, 170), (200, 150, 110), (140, 95, 65), (90, 60, 40)]
+    return _Look(
+        gym=gym,
+        centre_x=float(rng.uniform(0.42, 0.58) * WIDTH),
+        scale=float(rng.uniform(0.85, 1.05)),
+        shirt=palette[rng.integers(len(palette))],
+        skin=skins[rng.integers(len(skins))],
+        brightness=float(rng.uniform(0.8, 1.15)),
+    )
+
+
+def _plan(rng: np.random.Generator, programme: tuple[str, ...], config: DemoConfig) -> list[_Segment]:
+    plan = [_Segment(REST, float(rng.uniform(*config.rest_s)), 1.0)]
+    for exercise in programme:
+        rep_s = float(rng.uniform(2.2, 2.8) if exercise == SQUAT else rng.uniform(1.8, 2.4))
+        reps = int(rng.integers(config.reps_per_set[0], config.reps_per_set[1] + 1))
+        plan.append(_Segment(exercise, round(reps * rep_s, 2), rep_s))
+        plan.append(_Segment(REST, float(rng.uniform(*config.rest_s)), 1.0))
+    return plan
+
+
+def _render(plan: list[_Segment], look: _Look, fps: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    background = _gym_background(look.gym)
+    noise_rng = np.random.default_rng(rng.integers(2**32))
+    for segment in plan:
+        for i in range(round(segment.duration_s * fps)):
+            t = i / fps
+            phase = (1 - math.cos(2 * math.pi * t / segment.rep_s)) / 2  # 0 at the top of each rep
+            frame = background.copy()
+            sway = 4 * math.sin(2 * math.pi * t / 3.1) if segment.exercise is REST else 0.0
+            _draw_figure(frame, look, segment.exercise, phase, sway)
+            frame = frame.astype(np.float32) * look.brightness + noise_rng.normal(0, 4, frame.shape)
+            yield np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def _gym_background(gym: int) -> np.ndarray:
+    frame = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+    floor_y = int(HEIGHT * 0.8)
+    if gym == 0:  # warm wooden panels, dark rubber floor
+        frame[:floor_y] = (205, 180, 140)
+        for y in range(0, floor_y, 22):
+            cv2.line(frame, (0, y), (WIDTH, y), (170, 140, 100), 2)
+        frame[floor_y:] = (60, 55, 50)
+    else:  # cool grey wall with mirror strips, blue floor
+        frame[:floor_y] = (150, 160, 175)
+        for x in range(8, WIDTH, 45):
+            cv2.rectangle(frame, (x, 20), (x + 30, floor_y - 20), (195, 215, 230), -1)
+        frame[floor_y:] = (40, 70, 120)
+    return frame
+
+
+def _draw_figure(frame: np.ndarray, look: _Look, exercise: str | None, phase: float, sway: float) -> None:
+    s = look.scale * HEIGHT
+    cx = look.centre_x + sway
+    feet_y = HEIGHT * 0.93
+    depth = phase if exercise == SQUAT else 0.0
+    hip_y = feet_y - 0.42 * s + 0.17 * s * depth
+    shoulder_y = hip_y - 0.26 * s
+    head_r = int(0.05 * s)
+    head = (int(cx), int(shoulder_y - 0.075 * s))
+    thick = max(3, int(0.035 * s))
+    pants, outline = (45, 45, 60), (30, 30, 30)
+
+    knee_out = 0.05 * s + 0.06 * s * depth
+    knee_y = (hip_y + feet_y) / 2 + 0.02 * s * depth
+    for side in (-1, 1):
+        hip = (int(cx + side * 0.04 * s), int(hip_y))
+        knee = (int(cx + side * knee_out), int(knee_y))
+        foot = (int(cx + side * 0.06 * s), int(feet_y))
+        cv2.line(frame, hip, knee, pants, thick + 2)
+        cv2.line(frame, knee, foot, pants, thick + 2)
+        cv2.line(frame, foot, (foot[0] + side * 8, foot[1]), outline, thick)
+
+    torso = np.array(
+        [
+            [cx - 0.08 * s, shoulder_y],
+            [cx + 0.08 * s, shoulder_y],
+            [cx + 0.055 * s, hip_y],
+            [cx - 0.055 * s, hip_y],
+        ],
+        np.int32,
+    )
+    cv2.fillPoly(frame, [torso], look.shirt)
+    cv2.circle(frame, head, head_r, look.skin, -1)
+
+    for side in (-1, 1):
+        shoulder = (cx + side * 0.08 * s, shoulder_y + 4)
+        if exercise == SQUAT:  # barbell across the upper back, hands wide, elbows down
+            hand = (cx + side * 0.17 * s, shoulder_y - 0.01 * s)
+            elbow = (cx + side * 0.15 * s, shoulder_y + 0.08 * s)
+        elif exercise == PRESS:  # dumbbells from the shoulders to overhead
+            lift = phase
+            hand = (cx + side * (0.15 - 0.04 * lift) * s, shoulder_y - (0.03 + 0.25 * lift) * s)
+            elbow = (cx + side * (0.19 - 0.07 * lift) * s, shoulder_y + (0.04 - 0.12 * lift) * s)
+        else:  # resting, arms hanging
+            hand = (cx + side * 0.11 * s, shoulder_y + 0.27 * s)
+            elbow = (cx + side * 0.11 * s, shoulder_y + 0.14 * s)
+        points = [tuple(int(v) for v in p) for p in (shoulder, elbow, hand)]
+        cv2.line(frame, points[0], points[1], look.skin, thick)
+        cv2.line(frame, points[1], points[2], look.skin, thick)
+        if exercise == PRESS:
+            hx, hy = points[2]
+            cv2.line(frame, (hx, hy - 9), (hx, hy + 9), (70, 70, 70), 4)
+            for dy in (-10, 10):
+                cv2.rectangle(frame, (hx - 5, hy + dy - 3), (hx + 5, hy + dy + 3), (20, 20, 20), -1)
+
+    if exercise == SQUAT:
+        bar_y = int(shoulder_y - 0.01 * s)
+        left, right = int(cx - 0.34 * s), int(cx + 0.34 * s)
+        cv2.line(frame, (left, bar_y), (right, bar_y), (110, 110, 110), 4)
+        for x in (left, right):
+            plate = int(0.06 * s)
+            cv2.rectangle(frame, (x - 4, bar_y - plate), (x + 4, bar_y + plate), (25, 25, 25), -1)

@@ -1,0 +1,105 @@
+"""Stream upright, resized RGB frames from a video at a fixed interval of presentation time.
+
+Nothing is written to disk and only the current frame is held, so memory stays
+flat however long the video is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.data.video import open_video
+
+_TIMESTAMP_SLACK_S = 1e-3
+
+
+class ResizePolicy(str, Enum):
+    """How a portrait frame becomes the model's square input; travels with the model."""
+
+    squash = "squash"  # stretch to the square, as the original pipeline did (and Core ML's scaleFill)
+    crop = "crop"  # centre crop to a square, then resize
+    letterbox = "letterbox"  # fit inside the square, pad with black
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    every_s: float = 0.2
+    image_size: int = 224
+    resize: ResizePolicy = ResizePolicy.squash
+
+    def __post_init__(self) -> None:
+        if not self.every_s > 0:
+            raise UserError(f"sampling interval must be > 0 s, got {self.every_s}")
+        if self.image_size < 32:
+            raise UserError(f"image size must be ≥ 32 pixels (VGG16 pools 5 times), got {self.image_size}")
+        object.__setattr__(self, "resize", ResizePolicy(self.resize))
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        values["resize"] = self.resize.value
+        return values
+
+
+def resize_frame(image: np.ndarray, size: int, policy: ResizePolicy) -> np.ndarray:
+    """Bring one H×W×3 frame to size×size by the named policy (any channel order)."""
+    height, width = image.shape[:2]
+    if policy is ResizePolicy.crop:
+        side = min(height, width)
+        top, left = (height - side) // 2, (width - side) // 2
+        image = image[top : top + side, left : left + side]
+    elif policy is ResizePolicy.letterbox:
+        scale = size / max(height, width)
+        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+        inner = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+        canvas = np.zeros((size, size, 3), dtype=np.uint8)
+        top, left = (size - new_h) // 2, (size - new_w) // 2
+        canvas[top : top + new_h, left : left + new_w] = inner
+        return canvas
+    return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def sample_frames(
+    path: Path | str,
+    config: SamplingConfig = SamplingConfig(),
+    start_s: float | None = None,
+    end_s: float | None = None,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield `(timestamp_s, rgb uint8 size×size×3)` every `config.every_s` seconds of the span.
+
+    Frames are picked by presentation timestamp, so variable-frame-rate phone
+    videos are sampled evenly in time; frames in between are only grabbed,
+    never converted.
+    """
+    start = 0.0 if start_s is None else float(start_s)
+    end = float("inf") if end_s is None else float(end_s)
+    with open_video(path) as capture:
+        if start > 0:
+            capture.set(cv2.CAP_PROP_POS_MSEC, start * 1000.0)
+        target = start
+        while capture.grab():
+            timestamp = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            if timestamp >= end - _TIMESTAMP_SLACK_S:
+                break
+            if timestamp < target - _TIMESTAMP_SLACK_S:
+                continue
+            ok, bgr = capture.retrieve()
+            if not ok:
+                break
+            small = resize_frame(bgr, config.image_size, config.resize)
+            yield timestamp, cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+            while target <= timestamp + _TIMESTAMP_SLACK_S:
+                target += config.every_s
+
+
+def estimated_samples(path: Path | str, config: SamplingConfig) -> int:
+    """How many frames `sample_frames` will yield for the whole video, for progress bars."""
+    from gymnos_edge.data.video import probe_video
+
+    return max(1, int(probe_video(path).duration_s / config.every_s) + 1)

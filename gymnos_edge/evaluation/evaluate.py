@@ -1,0 +1,149 @@
+"""`evaluate`: frame and set scores of a model on a manifest split, raw argmax vs smoothed.
+
+`tune_smoothing` picks the state machine's parameters on the validation split
+only, so the test split stays untouched by every decision.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.data.manifest import ManifestCheck, require_valid
+from gymnos_edge.evaluation.set_metrics import AggregateMetrics, aggregate, evaluate_sequence
+from gymnos_edge.inference.predict import FrameModel, Prediction, predict_video, prediction_from_probs
+from gymnos_edge.sets.smoothing import SmoothingParams
+
+
+@dataclass(frozen=True)
+class VideoResult:
+    video: Path
+    group: str
+    truth: np.ndarray
+    prediction: Prediction
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    split: str
+    raw: AggregateMetrics
+    smoothed: AggregateMetrics
+    per_group: dict[str, tuple[AggregateMetrics, AggregateMetrics]]  # group → (raw, smoothed)
+    videos: tuple[VideoResult, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "split": self.split,
+            "note": "raw = argmax of each frame; smoothed = the state machine's shown label, sets dated back",
+            "raw": self._named(self.raw.to_dict()),
+            "smoothed": self._named(self.smoothed.to_dict()),
+            "per_group": {g: {"raw": r.to_dict(), "smoothed": s.to_dict()} for g, (r, s) in self.per_group.items()},
+            "videos": [str(v.video) for v in self.videos],
+        }
+
+    def _named(self, block: dict) -> dict:
+        """Give each per-video entry its video's path (they are in the order of `videos`)."""
+        block["per_video"] = [{"video": str(v.video), **entry} for v, entry in zip(self.videos, block["per_video"])]
+        return block
+
+
+def truth_at(times: np.ndarray, check: ManifestCheck, video: Path, labels: Sequence[str]) -> np.ndarray:
+    """The true label of every sampled time: the span covering it, else rest (K)."""
+    truth = np.full(len(times), len(labels), np.int64)
+    for span in check.manifest.spans_of(video):
+        start, end = check.span_bounds(span)
+        truth[(times >= start) & (times < end)] = labels.index(span.label)
+    return truth
+
+
+def videos_of_split(check: ManifestCheck, split: str, assignment: dict[str, str]) -> list[Path]:
+    """The split's videos: the manifest's split column, else the training run's assignment."""
+    manifest = check.manifest
+    if split == "all":
+        return list(manifest.videos)
+    if manifest.has_splits:
+        return [v for v in manifest.videos if manifest.spans_of(v)[0].split == split]
+    return [v for v in manifest.videos if assignment.get(str(v)) == split]
+
+
+def predict_split(
+    manifest_path: Path | str,
+    model: FrameModel,
+    split: str,
+    assignment: dict[str, str],
+    on_video: Callable[[Path], None] = lambda v: None,
+) -> list[VideoResult]:
+    check = require_valid(manifest_path, expected_labels=model.labels)
+    videos = videos_of_split(check, split, assignment)
+    if not videos:
+        raise UserError(
+            f"{manifest_path}: no video in split {split!r}; choose --split train/val/test/all "
+            "(without a split column, splits come from the run that trained the model)"
+        )
+    results = []
+    for video in videos:
+        prediction = predict_video(video, model)
+        results.append(
+            VideoResult(
+                video=video,
+                group=check.manifest.spans_of(video)[0].group or "(none)",
+                truth=truth_at(prediction.times, check, video, list(model.labels)),
+                prediction=prediction,
+            )
+        )
+        on_video(video)
+    return results
+
+
+def score(results: Sequence[VideoResult], split: str, params: SmoothingParams | None = None) -> Evaluation:
+    """Score predictions; with `params`, re-smooth the same probabilities first (for tuning)."""
+    if params is not None:
+        results = [replace(r, prediction=_resmoothed(r.prediction, params)) for r in results]
+    raw, smoothed = _metrics(results)
+    groups = sorted({r.group for r in results})
+    per_group = {g: _metrics([r for r in results if r.group == g]) for g in groups}
+    return Evaluation(split, raw, smoothed, per_group, tuple(results))
+
+
+def _resmoothed(prediction: Prediction, params: SmoothingParams) -> Prediction:
+    return prediction_from_probs(prediction.video, prediction.labels, prediction.times, prediction.probs, params)
+
+
+def _metrics(results: Sequence[VideoResult]) -> tuple[AggregateMetrics, AggregateMetrics]:
+    raw, smoothed = [], []
+    for r in results:
+        p = r.prediction
+        raw.append(evaluate_sequence(r.truth, p.raw_labels, p.times, p.params.interval_s, p.labels))
+        smoothed.append(evaluate_sequence(r.truth, p.shown, p.times, p.params.interval_s, p.labels, held=p.held))
+    return aggregate(raw), aggregate(smoothed)
+
+
+TUNING_GRID = {
+    "tau_s": (0.2, 0.4, 0.6, 1.0),
+    "enter": (0.55, 0.6, 0.7, 0.8),
+    "exit": (0.35, 0.45, 0.5),
+    "floor": (0.0, 0.55, 0.65),  # for two classes the top probability is ≥ 0.5, so only a floor above it can say rest
+    "min_set_s": (0.6, 1.0, 2.0),
+}
+
+
+def tune_smoothing(results: Sequence[VideoResult], base: SmoothingParams) -> tuple[SmoothingParams, float]:
+    """Grid search on validation predictions: best set F1@50, then fewest flips per minute."""
+    best: tuple[tuple[float, float], SmoothingParams] | None = None
+    names = list(TUNING_GRID)
+    for values in itertools.product(*(TUNING_GRID[n] for n in names)):
+        candidate = dict(zip(names, values))
+        if candidate["exit"] > candidate["enter"]:
+            continue
+        params = replace(base, **candidate)
+        smoothed = score(results, "val", params).smoothed
+        key = (smoothed.f1_at(0.5), -smoothed.flips_per_minute)
+        if best is None or key > best[0]:
+            best = (key, params)
+    assert best is not None
+    return best[1], best[0][0]

@@ -1,0 +1,372 @@
+"""Scores for a predicted label timeline against the ground truth.
+
+Segmental F1@k and Edit follow MS-TCN (Farha & Gall 2019, after Lea et al.
+2017) so the numbers compare with the action-segmentation literature; rest
+plays the part of MS-TCN's background class and is left out of both. The other
+scores say what a person holding the phone notices: a label that flickers
+(flips per minute), a set noticed late (detection delay), a set cut in two or
+two sets run together (over- and under-segmentation).
+
+Frame labels are class indices with K (the number of classes) for rest, as the
+state machine emits them. Accuracy, F1 and Edit are percentages, as in MS-TCN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.sets.segments import REST_LABEL, Segment, runs, segment
+
+OVERLAPS = (0.10, 0.25, 0.50)
+
+
+@dataclass(frozen=True)
+class F1Score:
+    """Segmental F1 at one IoU threshold, kept as counts so videos can be pooled."""
+
+    overlap: float
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def f1(self) -> float:
+        """2TP / (2TP + FP + FN) in percent: MS-TCN's 2PR/(P+R), written so TP = 0 gives 0.
+
+        With no set on either side there is nothing to get wrong, so the score is 100
+        (MS-TCN would divide by zero there).
+        """
+        denominator = 2 * self.true_positives + self.false_positives + self.false_negatives
+        if denominator == 0:
+            return 100.0
+        return 100.0 * 2 * self.true_positives / denominator
+
+
+@dataclass(frozen=True)
+class SegmentScores:
+    """Everything that compares the two lists of sets (rests left out)."""
+
+    f1: tuple[F1Score, ...]
+    edit: float
+    over_segmented: int
+    under_segmented: int
+
+    def f1_at(self, overlap: float) -> float:
+        return _f1_at(self.f1, overlap)
+
+
+@dataclass(frozen=True)
+class DetectionDelays:
+    """Per ground-truth set, seconds until the shown label first agrees with it (None: never)."""
+
+    delays_s: tuple[float | None, ...]
+
+    @property
+    def detected(self) -> tuple[float, ...]:
+        return tuple(d for d in self.delays_s if d is not None)
+
+    @property
+    def missed(self) -> int:
+        return len(self.delays_s) - len(self.detected)
+
+    @property
+    def mean_s(self) -> float:
+        """Mean over the detected sets only (NaN if none was), so misses are counted, not averaged in."""
+        return float(np.mean(self.detected)) if self.detected else math.nan
+
+
+@dataclass(frozen=True)
+class SequenceMetrics:
+    """All scores of one video."""
+
+    frames: int
+    correct_frames: int
+    duration_s: float
+    flips: int
+    segments: SegmentScores
+    detection: DetectionDelays
+
+    @property
+    def accuracy(self) -> float:
+        """Share of frames, rest frames included (as MS-TCN), whose label is right, in percent."""
+        return 100.0 * self.correct_frames / self.frames
+
+    @property
+    def flips_per_minute(self) -> float:
+        return self.flips / (self.duration_s / 60.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frames": self.frames,
+            "duration_s": self.duration_s,
+            "accuracy": self.accuracy,
+            **{_f1_name(s.overlap): s.f1 for s in self.segments.f1},
+            "edit": self.segments.edit,
+            "flips_per_minute": self.flips_per_minute,
+            "detection_delays_s": list(self.detection.delays_s),
+            "mean_detection_delay_s": _json_float(self.detection.mean_s),
+            "missed_sets": self.detection.missed,
+            "over_segmented": self.segments.over_segmented,
+            "under_segmented": self.segments.under_segmented,
+        }
+
+
+@dataclass(frozen=True)
+class AggregateMetrics:
+    """Scores over many videos, pooled the way MS-TCN pools them.
+
+    Accuracy, flips per minute and detection delay pool frames, minutes and sets
+    over all videos; F1 comes from TP/FP/FN summed over all videos; Edit is the
+    mean of the per-video Edit scores. Per-video values stay in `sequences`.
+    """
+
+    sequences: tuple[SequenceMetrics, ...]
+
+    @property
+    def accuracy(self) -> float:
+        frames = sum(s.frames for s in self.sequences)
+        return 100.0 * sum(s.correct_frames for s in self.sequences) / frames
+
+    @property
+    def f1(self) -> tuple[F1Score, ...]:
+        return tuple(
+            F1Score(
+                overlap,
+                sum(s.segments.f1[i].true_positives for s in self.sequences),
+                sum(s.segments.f1[i].false_positives for s in self.sequences),
+                sum(s.segments.f1[i].false_negatives for s in self.sequences),
+            )
+            for i, overlap in enumerate(OVERLAPS)
+        )
+
+    def f1_at(self, overlap: float) -> float:
+        return _f1_at(self.f1, overlap)
+
+    @property
+    def edit(self) -> float:
+        return float(np.mean([s.segments.edit for s in self.sequences]))
+
+    @property
+    def flips_per_minute(self) -> float:
+        return sum(s.flips for s in self.sequences) / (sum(s.duration_s for s in self.sequences) / 60.0)
+
+    @property
+    def detection(self) -> DetectionDelays:
+        return DetectionDelays(tuple(d for s in self.sequences for d in s.detection.delays_s))
+
+    @property
+    def over_segmented(self) -> int:
+        return sum(s.segments.over_segmented for s in self.sequences)
+
+    @property
+    def under_segmented(self) -> int:
+        return sum(s.segments.under_segmented for s in self.sequences)
+
+    def to_dict(self) -> dict[str, Any]:
+        detection = self.detection
+        return {
+            "videos": len(self.sequences),
+            "accuracy": self.accuracy,
+            **{_f1_name(s.overlap): s.f1 for s in self.f1},
+            "edit": self.edit,
+            "flips_per_minute": self.flips_per_minute,
+            "mean_detection_delay_s": _json_float(detection.mean_s),
+            "missed_sets": detection.missed,
+            "over_segmented": self.over_segmented,
+            "under_segmented": self.under_segmented,
+            "per_video": [s.to_dict() for s in self.sequences],
+        }
+
+
+def sets_only(segments: Sequence[Segment]) -> list[Segment]:
+    """The sets of a segment list, in time order; rests are MS-TCN's background."""
+    return sorted((s for s in segments if s.label != REST_LABEL), key=lambda s: s.start_s)
+
+
+def overlap_s(a: Segment, b: Segment) -> float:
+    return max(0.0, min(a.end_s, b.end_s) - max(a.start_s, b.start_s))
+
+
+def iou(a: Segment, b: Segment) -> float:
+    union = max(a.end_s, b.end_s) - min(a.start_s, b.start_s)
+    return overlap_s(a, b) / union if union > 0 else 0.0
+
+
+def segmental_f1(true_segments: Sequence[Segment], pred_segments: Sequence[Segment], overlap: float) -> F1Score:
+    """MS-TCN's F1@overlap: each predicted set is scored against its best same-label true set.
+
+    Among the true sets of its label, a predicted set picks the one of highest IoU
+    (the earliest on ties); it is a true positive if that IoU ≥ `overlap` and the
+    true set was not already taken, otherwise a false positive, even when another,
+    lower-IoU true set is still free. True sets left untaken are false negatives.
+    """
+    truth, predicted = sets_only(true_segments), sets_only(pred_segments)
+    taken = [False] * len(truth)
+    true_positives = 0
+    for p in predicted:
+        scores = [iou(p, t) if t.label_index == p.label_index else 0.0 for t in truth]
+        best = int(np.argmax(scores)) if scores else -1
+        if best >= 0 and scores[best] >= overlap and not taken[best]:
+            taken[best] = True
+            true_positives += 1
+    return F1Score(overlap, true_positives, len(predicted) - true_positives, len(truth) - true_positives)
+
+
+def levenshtein(a: Sequence[int], b: Sequence[int]) -> int:
+    """Insertions, deletions and substitutions that turn `a` into `b`."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def edit_score(true_segments: Sequence[Segment], pred_segments: Sequence[Segment]) -> float:
+    """(1 - Levenshtein / longer length) × 100 over the sequences of set labels, as MS-TCN.
+
+    It rewards getting the order of sets right whatever their timing. With no set
+    on either side the sequences agree, so the score is 100.
+    """
+    truth = [s.label_index for s in sets_only(true_segments)]
+    predicted = [s.label_index for s in sets_only(pred_segments)]
+    longest = max(len(truth), len(predicted))
+    if longest == 0:
+        return 100.0
+    return (1.0 - levenshtein(predicted, truth) / longest) * 100.0
+
+
+def over_segmented(true_segments: Sequence[Segment], pred_segments: Sequence[Segment]) -> int:
+    """True sets cut into pieces: those overlapped (for more than zero seconds) by more than one
+    predicted set of their own label."""
+    predicted = sets_only(pred_segments)
+    return sum(
+        1
+        for t in sets_only(true_segments)
+        if sum(1 for p in predicted if p.label_index == t.label_index and overlap_s(p, t) > 0) > 1
+    )
+
+
+def under_segmented(true_segments: Sequence[Segment], pred_segments: Sequence[Segment]) -> int:
+    """Predicted sets that run true sets together: those overlapping (for more than zero seconds)
+    more than one true set, whatever its label."""
+    truth = sets_only(true_segments)
+    return sum(1 for p in sets_only(pred_segments) if sum(1 for t in truth if overlap_s(p, t) > 0) > 1)
+
+
+def score_segments(true_segments: Sequence[Segment], pred_segments: Sequence[Segment]) -> SegmentScores:
+    return SegmentScores(
+        f1=tuple(segmental_f1(true_segments, pred_segments, k) for k in OVERLAPS),
+        edit=edit_score(true_segments, pred_segments),
+        over_segmented=over_segmented(true_segments, pred_segments),
+        under_segmented=under_segmented(true_segments, pred_segments),
+    )
+
+
+def count_flips(labels: Sequence[int]) -> int:
+    """Changes of the shown label between consecutive frames (to and from rest included)."""
+    return int(np.count_nonzero(np.diff(np.asarray(labels))))
+
+
+def detection_delays(
+    true_labels: Sequence[int], pred_labels: Sequence[int], times: Sequence[float], rest: int
+) -> DetectionDelays:
+    """For each true set, seconds from its first frame to the first frame of it showing its label.
+
+    Meant for the labels as shown live (not dated back): it measures how long a
+    person waits before the phone names the set.
+    """
+    truth, predicted = np.asarray(true_labels), np.asarray(pred_labels)
+    times = np.asarray(times, dtype=np.float64)
+    delays: list[float | None] = []
+    for label, first, last in runs(truth):
+        if label == rest:
+            continue
+        hits = np.flatnonzero(predicted[first : last + 1] == label)
+        delays.append(float(times[first + hits[0]] - times[first]) if hits.size else None)
+    return DetectionDelays(tuple(delays))
+
+
+def evaluate_sequence(
+    true_labels: Sequence[int],
+    pred_labels: Sequence[int],
+    times: Sequence[float],
+    interval_s: float,
+    class_names: Sequence[str],
+    held: Sequence[float] | None = None,
+) -> SequenceMetrics:
+    """Score one video from its frame labels (class indices, len(class_names) for rest).
+
+    Frame scores (accuracy, flips, detection delay) use `pred_labels` as shown
+    live. Set scores (F1, Edit, over/under) use the list of sets the phone
+    reports: pass the state machine's `held` counters to date its sets back, as
+    `segments.segment` does.
+    """
+    rest = len(class_names)
+    truth, predicted, times = _checked(true_labels, pred_labels, times, interval_s, rest, held)
+    true_segments = segment(times, truth, class_names, interval_s).sets
+    pred_segments = segment(times, predicted, class_names, interval_s, held=held).sets
+    return SequenceMetrics(
+        frames=int(truth.size),
+        correct_frames=int(np.count_nonzero(truth == predicted)),
+        duration_s=float(times[-1] + interval_s - times[0]),
+        flips=count_flips(predicted),
+        segments=score_segments(true_segments, pred_segments),
+        detection=detection_delays(truth, predicted, times, rest),
+    )
+
+
+def aggregate(results: Sequence[SequenceMetrics]) -> AggregateMetrics:
+    if not results:
+        raise UserError("no videos to aggregate metrics over")
+    return AggregateMetrics(tuple(results))
+
+
+def _checked(
+    true_labels: Sequence[int],
+    pred_labels: Sequence[int],
+    times: Sequence[float],
+    interval_s: float,
+    rest: int,
+    held: Sequence[float] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    truth, predicted = np.asarray(true_labels), np.asarray(pred_labels)
+    times = np.asarray(times, dtype=np.float64)
+    if not interval_s > 0:
+        raise UserError(f"interval_s must be > 0, got {interval_s}")
+    if truth.ndim != 1 or truth.size == 0:
+        raise UserError(f"true labels: expected a non-empty 1-D array of frame labels, got shape {truth.shape}")
+    for name, values in (("predicted labels", predicted), ("times", times), ("held", held)):
+        if values is not None and np.shape(values) != truth.shape:
+            raise UserError(f"{name}: expected shape {truth.shape} like the true labels, got {np.shape(values)}")
+    for name, labels in (("true labels", truth), ("predicted labels", predicted)):
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise UserError(f"{name}: expected integer class indices, got {labels.dtype}")
+        outside = np.flatnonzero((labels < 0) | (labels > rest))
+        if outside.size:
+            raise UserError(
+                f"{name}: frame {int(outside[0])} has label {int(labels[outside[0]])}, "
+                f"outside 0…{rest} ({rest} = rest)"
+            )
+    return truth, predicted, times
+
+
+def _f1_at(scores: Sequence[F1Score], overlap: float) -> float:
+    for score in scores:
+        if math.isclose(score.overlap, overlap):
+            return score.f1
+    raise UserError(f"F1 is computed at IoU {', '.join(map(str, OVERLAPS))}, not {overlap}")
+
+
+def _f1_name(overlap: float) -> str:
+    return f"F1@{round(overlap * 100):d}"
+
+
+def _json_float(value: float) -> float | None:
+    return None if math.isnan(value) else value

@@ -1,0 +1,60 @@
+"""Opening whatever `--model` names — a run folder or an exported model — as a `FrameModel`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.training.run_folder import Run, load_run
+from gymnos_edge.data.sampler import SamplingConfig
+from gymnos_edge.sets.smoothing import SmoothingParams
+
+_BATCH = 16
+
+
+@dataclass(frozen=True)
+class KerasFrameModel:
+    """A run's classifier, fed in fixed-size batches so its compiled graph is reused."""
+
+    run: Run
+    batch_size: int = _BATCH
+    _model: object = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_model", self.run.load_model())
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.run.metadata.labels
+
+    @property
+    def sampling(self) -> SamplingConfig:
+        return self.run.metadata.sampling
+
+    @property
+    def smoothing(self) -> SmoothingParams:
+        return self.run.metadata.smoothing_params
+
+    def probabilities(self, frames: np.ndarray) -> np.ndarray:
+        probs = []
+        for first in range(0, len(frames), self.batch_size):
+            chunk = frames[first : first + self.batch_size]
+            batch = np.zeros((self.batch_size, *frames.shape[1:]), np.float32)
+            batch[: len(chunk)] = chunk
+            probs.append(np.asarray(self._model.predict_on_batch(batch))[: len(chunk)])
+        return np.concatenate(probs)
+
+
+def open_frame_model(path: Path | str):
+    """A run folder (or its model.keras) gives the Keras model; an exported .tflite gives LiteRT."""
+    path = Path(path)
+    if path.suffix == ".tflite":
+        from gymnos_edge.inference.litert_model import TFLiteFrameModel
+
+        return TFLiteFrameModel(path)
+    if path.suffix in (".mlpackage", ".mlmodel"):
+        raise UserError(f"{path}: Core ML models run only on Apple platforms; use the .tflite export on this machine")
+    return KerasFrameModel(load_run(path))

@@ -1,0 +1,92 @@
+"""Predict the per-set timeline of a whole video: frame probabilities → smoothing → sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.data.sampler import SamplingConfig, sample_frames
+from gymnos_edge.sets.segments import Timeline, segment
+from gymnos_edge.sets.smoothing import SmoothingParams, smooth_sequence
+
+_BATCH = 16
+
+
+class FrameModel(Protocol):
+    """Anything that turns a batch of RGB frames into class probabilities (Keras run, TFLite file)."""
+
+    labels: tuple[str, ...]
+    sampling: SamplingConfig
+    smoothing: SmoothingParams
+
+    def probabilities(self, frames: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Prediction:
+    video: Path
+    labels: tuple[str, ...]
+    params: SmoothingParams
+    times: np.ndarray  # (T,)
+    probs: np.ndarray  # (T, K) raw model output
+    smoothed: np.ndarray  # (T, K)
+    shown: np.ndarray  # (T,) the label a phone shows, K = rest
+    held: np.ndarray  # (T,) steps the candidate was held, to date sets back
+    timeline: Timeline
+
+    @property
+    def raw_labels(self) -> np.ndarray:
+        return np.argmax(self.probs, axis=1)
+
+
+def predict_video(
+    video: Path | str,
+    model: FrameModel,
+    params: SmoothingParams | None = None,
+    on_frames: Callable[[int], None] = lambda n: None,
+) -> Prediction:
+    """Stream `video` through the model and the state machine; nothing is held but the timeline."""
+    video = Path(video)
+    params = params or model.smoothing
+    times: list[float] = []
+    probs: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+
+    def flush() -> None:
+        if batch:
+            probs.append(model.probabilities(np.stack(batch).astype(np.float32)))
+            on_frames(len(batch))
+            batch.clear()
+
+    for timestamp, frame in sample_frames(video, model.sampling):
+        times.append(timestamp)
+        batch.append(frame)
+        if len(batch) == _BATCH:
+            flush()
+    flush()
+    if not times:
+        raise UserError(f"{video}: no frames could be sampled; is the video empty?")
+    return prediction_from_probs(video, model.labels, np.asarray(times), np.concatenate(probs), params)
+
+
+def prediction_from_probs(
+    video: Path, labels: tuple[str, ...], times: np.ndarray, probs: np.ndarray, params: SmoothingParams
+) -> Prediction:
+    """Smooth a probability timeline and cut it into sets (shared by every kind of model)."""
+    smoothed = smooth_sequence(probs, params)
+    timeline = segment(times, smoothed.labels, labels, params.interval_s, smoothed.smoothed, smoothed.held)
+    return Prediction(
+        video=video,
+        labels=labels,
+        params=params,
+        times=times,
+        probs=probs.astype(np.float32),
+        smoothed=smoothed.smoothed,
+        shown=smoothed.labels,
+        held=smoothed.held,
+        timeline=timeline,
+    )

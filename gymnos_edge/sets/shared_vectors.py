@@ -1,0 +1,276 @@
+"""Shared test vectors of the smoothing state machine, generated from the Python reference.
+
+Every other implementation (the exported TFLite and Core ML graphs, the Swift
+code in the iPhone app) is checked against these files instead of re-deriving
+the rules. They are generated, never edited: `scripts/make_smoothing_vectors.py`
+writes them and a test checks that regenerating gives the same bytes.
+
+Other runtimes compute in float32 with their own rounding, so a sequence is
+only kept when no threshold comparison of any step is a close call
+(`close_calls`); otherwise the next seed is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gymnos_edge.common.atomic import write_text
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.sets.segments import REST_LABEL, segment
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence
+
+MARGIN = 1e-4  # far above float32 rounding drift of the EMA, far below any meaningful probability
+MAX_DRAWS = 100  # seeds of two cases lie 100 apart
+RESOLUTION = 10_000  # probabilities are whole multiples of 1/RESOLUTION before the float32 cast
+
+TWO = ("squat", "overhead_press")
+THREE = ("squat", "overhead_press", "lunge")
+
+
+@dataclass(frozen=True)
+class Block:
+    """`frames` frames whose probabilities scatter (Dirichlet) around `mean`; a higher
+    `concentration` scatters them less."""
+
+    mean: tuple[float, ...]
+    frames: int
+    concentration: float = 60.0
+
+
+@dataclass(frozen=True)
+class VectorCase:
+    """One vector file: how its probabilities are drawn and which sets it must show."""
+
+    name: str
+    description: str
+    labels: tuple[str, ...]
+    blocks: tuple[Block, ...]
+    expected_sets: tuple[str, ...]
+    seed: int
+    params: SmoothingParams = SmoothingParams()
+
+
+def _squat(frames: int, level: float = 0.93, concentration: float = 60.0) -> Block:
+    return Block((level, 1 - level), frames, concentration)
+
+
+def _press(frames: int, level: float = 0.93, concentration: float = 60.0) -> Block:
+    return Block((1 - level, level), frames, concentration)
+
+
+CASES = (
+    VectorCase(
+        name="steady",
+        description="A clean squat set from the first frame: rest until the EMA passes enter and "
+        "the candidate was held min_set_s, then squat to the end.",
+        labels=TWO,
+        blocks=(_squat(40, 0.95, 200.0),),
+        expected_sets=("squat",),
+        seed=100,
+    ),
+    VectorCase(
+        name="noisy",
+        description="A squat set then an overhead-press set with heavy frame noise: the raw argmax "
+        "flickers, the shown label holds each set and changes only between them.",
+        labels=TWO,
+        blocks=(_squat(50, 0.8, 6.0), _press(50, 0.8, 6.0)),
+        expected_sets=("squat", "overhead_press"),
+        seed=200,
+    ),
+    VectorCase(
+        name="glitches",
+        description="A steady squat set with single frames of confident overhead press inside it: "
+        "no glitch changes the shown label.",
+        labels=TWO,
+        blocks=(
+            _squat(20),
+            _press(1, 0.97),
+            _squat(7),
+            _press(1, 0.97),
+            _squat(12),
+            _press(1, 0.97),
+            _squat(4),
+            _press(1, 0.97),
+            _squat(10),
+        ),
+        expected_sets=("squat",),
+        seed=300,
+    ),
+    VectorCase(
+        name="set_rest_set",
+        description="Squat set, 6 s of rest, squat set. A 2-class model has no rest output: during "
+        "the rest it is unsure and leans a little to overhead_press, so squat falls below exit "
+        "while nothing reaches enter.",
+        labels=TWO,
+        blocks=(_squat(35), Block((0.36, 0.64), 30, 40.0), _squat(35)),
+        expected_sets=("squat", "squat"),
+        seed=400,
+    ),
+    VectorCase(
+        name="class_switch",
+        description="A squat set followed at once by an overhead-press set, no rest between: the "
+        "few steps where neither class is confident are shorter than min_rest_s, so the label "
+        "goes straight from squat to overhead_press.",
+        labels=TWO,
+        blocks=(_squat(40), _press(40)),
+        expected_sets=("squat", "overhead_press"),
+        seed=500,
+    ),
+    VectorCase(
+        name="three_classes",
+        description="Three classes: unsure frames (top probability under floor) around a squat, a "
+        "lunge and an overhead-press set; rest comes from the floor rule.",
+        labels=THREE,
+        blocks=(
+            Block((1 / 3, 1 / 3, 1 / 3), 10, 30.0),
+            Block((0.9, 0.05, 0.05), 30),
+            Block((1 / 3, 1 / 3, 1 / 3), 20, 30.0),
+            Block((0.05, 0.05, 0.9), 25),
+            Block((0.05, 0.9, 0.05), 25),
+            Block((1 / 3, 1 / 3, 1 / 3), 10, 30.0),
+        ),
+        expected_sets=("squat", "lunge", "overhead_press"),
+        seed=600,
+    ),
+    VectorCase(
+        name="tau_zero",
+        description="tau_s = 0: no averaging (alpha = 1), the rules see raw frame probabilities, so "
+        "only the min_set_s / min_rest_s counters keep noisy frames from changing the label.",
+        labels=TWO,
+        blocks=(_squat(40, 0.85, 12.0), _press(40, 0.85, 12.0)),
+        expected_sets=("squat", "overhead_press"),
+        seed=700,
+        params=SmoothingParams(tau_s=0.0),
+    ),
+    VectorCase(
+        name="durations",
+        description="min_set_s = 0.6 (3 steps, 0.6 / 0.2 is just under 3 in float64) and "
+        "min_rest_s = 2.0 (10 steps): a short pause inside the squat set is bridged, a long "
+        "rest is shown, and a 5-frame overhead-press burst is already a set.",
+        labels=TWO,
+        blocks=(
+            _squat(20),
+            Block((0.35, 0.65), 6, 200.0),
+            _squat(20),
+            Block((0.36, 0.64), 25, 40.0),
+            _press(5, 0.97),
+            Block((0.64, 0.36), 20, 40.0),
+        ),
+        expected_sets=("squat", "overhead_press"),
+        seed=800,
+        params=SmoothingParams(tau_s=0.4, min_set_s=0.6, min_rest_s=2.0),
+    ),
+    VectorCase(
+        name="hysteresis",
+        description="A squat set whose confidence sags between exit and enter for 4 s: the shown "
+        "squat is kept (smoothed ≥ exit) until it drops under exit, then rest.",
+        labels=TWO,
+        blocks=(_squat(30), _squat(20, 0.58, 400.0), _squat(20, 0.36, 400.0)),
+        expected_sets=("squat",),
+        seed=900,
+    ),
+)
+
+
+def draw_probs(blocks: tuple[Block, ...], seed: int) -> np.ndarray:
+    """(T, K) float32 probabilities, each a whole multiple of 1/RESOLUTION.
+
+    The legacy RandomState stream is frozen by NumPy, and the grid absorbs
+    last-bit differences between platform math libraries, so a seed gives the
+    same file everywhere.
+    """
+    rng = np.random.RandomState(seed)
+    rows = [rng.dirichlet(np.asarray(b.mean) * b.concentration, size=b.frames) for b in blocks]
+    probs = np.concatenate(rows)
+    counts = np.floor(probs * RESOLUTION).astype(np.int64)
+    remainders = probs * RESOLUTION - counts
+    for row, missing in enumerate(RESOLUTION - counts.sum(axis=1)):
+        counts[row, np.argsort(-remainders[row], kind="stable")[:missing]] += 1
+    return (counts / RESOLUTION).astype(np.float32)
+
+
+def close_calls(probs: np.ndarray, params: SmoothingParams, margin: float = MARGIN) -> list[str]:
+    """Threshold comparisons of the reference run that lie within `margin` of flipping.
+
+    Checked at every step: the top smoothed probability against enter and
+    floor, the shown class's smoothed probability against exit (while a class
+    is shown), and, once the top class can be proposed, a near tie for the top.
+    """
+    n = probs.shape[1]
+    states = smooth_sequence(probs, params).states
+    shown_before = np.concatenate([[n], states[:-1, n]]).astype(np.int64)
+    found = []
+    for t, (ema, shown) in enumerate(zip(states[:, :n].astype(np.float64), shown_before)):
+        ordered = np.sort(ema)
+        checks = [("top", ordered[-1], "enter", params.enter), ("top", ordered[-1], "floor", params.floor)]
+        if shown < n:
+            checks.append(("shown", ema[shown], "exit", params.exit))
+        if ordered[-1] >= float(np.float32(params.enter)) - margin:
+            checks.append(("top", ordered[-1], "runner-up", ordered[-2]))
+        for what, value, name, threshold in checks:
+            if abs(value - float(np.float32(threshold))) < margin:
+                found.append(f"step {t}: {what} {value:.7f} within {margin} of {name} {threshold:.7f}")
+    return found
+
+
+def build_vector(case: VectorCase) -> dict[str, Any]:
+    """The vector of `case`, drawn from the first seed (from `case.seed` on) without close calls."""
+    for seed in range(case.seed, case.seed + MAX_DRAWS):
+        probs = draw_probs(case.blocks, seed)
+        if not close_calls(probs, case.params):
+            return _vector(case, probs)
+    raise UserError(f"vector {case.name}: every one of {MAX_DRAWS} draws has a close threshold call")
+
+
+def _vector(case: VectorCase, probs: np.ndarray) -> dict[str, Any]:
+    params, n = case.params, len(case.labels)
+    result = smooth_sequence(probs, params)
+    times = np.arange(len(probs)) * params.interval_s
+    timeline = segment(
+        times, result.labels, case.labels, params.interval_s, confidences=result.smoothed, held=result.held
+    )
+    shown = tuple(s.label for s in timeline.sets)
+    if shown != case.expected_sets:
+        raise UserError(f"vector {case.name}: shows sets {shown}, its description promises {case.expected_sets}")
+    return {
+        "name": case.name,
+        "description": case.description,
+        "labels": list(case.labels),
+        "rest_label": REST_LABEL,
+        "params": params.to_dict(),
+        "derived": params.derived(),
+        "initial_state": _floats(initial_state(n)),
+        "probs": _floats(probs),
+        "states": _floats(result.states),
+        "smoothed": _floats(result.smoothed),
+        "labels_out": [int(label) for label in result.labels],
+        **timeline.to_dict(),
+    }
+
+
+def _floats(array: np.ndarray) -> Any:
+    """float32 values as the float64 numbers equal to them, so the text round-trips exactly."""
+    return np.asarray(array, dtype=np.float32).astype(np.float64).tolist()
+
+
+def render(vector: dict[str, Any]) -> str:
+    """JSON text with one line per step, so a changed vector reads as a small diff."""
+    lines = []
+    for key, value in vector.items():
+        if isinstance(value, list) and value and isinstance(value[0], (list, dict)):
+            rows = ",\n".join("    " + json.dumps(row, ensure_ascii=False) for row in value)
+            lines.append(f"  {json.dumps(key)}: [\n{rows}\n  ]")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def write_vectors(directory: Path | str, cases: tuple[VectorCase, ...] = CASES) -> list[Path]:
+    """Write one `<name>.json` per case into `directory`; returns the paths written."""
+    directory = Path(directory)
+    return [write_text(directory / f"{case.name}.json", render(build_vector(case))) for case in cases]
