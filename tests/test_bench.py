@@ -85,6 +85,7 @@ class _TableModel:
     """A stand-in whose probabilities are a fixed table: the accuracy arithmetic can be done by hand."""
 
     labels = ("a", "b")
+    rest_class = False
     smoothing = SmoothingParams(interval_s=1.0, tau_s=0.0, min_set_s=1.0, min_rest_s=1.0)
 
     def __init__(self, table):

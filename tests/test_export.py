@@ -39,7 +39,11 @@ def load_vector(path: Path) -> dict:
 
 def runs_with_the_tiny_model(path: Path) -> bool:
     vector = load_vector(path)
-    return len(vector["labels"]) == len(LABELS) and SmoothingParams.from_dict(vector["params"]) == SmoothingParams()
+    return (
+        len(vector["labels"]) == len(LABELS)
+        and not vector["rest_class"]
+        and SmoothingParams.from_dict(vector["params"]) == SmoothingParams()
+    )
 
 
 TINY_VECTORS = [path for path in VECTOR_FILES if runs_with_the_tiny_model(path)]
@@ -137,7 +141,10 @@ def test_most_shared_vectors_run_with_the_tiny_model():
 def test_export_validation_uses_the_shared_vectors_themselves():
     vectors, notes = reference_vectors(2, SmoothingParams())
     by_name = {v.name: v for v in vectors}
-    assert notes == () and len(vectors) == sum(len(load_vector(p)["labels"]) == 2 for p in VECTOR_FILES)
+    plain = [p for p in VECTOR_FILES if len(load_vector(p)["labels"]) == 2 and not load_vector(p)["rest_class"]]
+    assert notes == () and len(vectors) == len(plain)
+    with_rest, _ = reference_vectors(3, SmoothingParams(), rest_class=True)
+    assert {v.name for v in with_rest} == {p.stem for p in VECTOR_FILES if load_vector(p)["rest_class"]}
     for path in TINY_VECTORS:
         vector = load_vector(path)
         np.testing.assert_array_equal(by_name[path.stem].probs, np.asarray(vector["probs"], np.float32))
@@ -150,12 +157,13 @@ def stub_exports(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stubs")
     made: dict[tuple, TFLiteModel] = {}
 
-    def export(labels: tuple[str, ...], params: SmoothingParams, quantization: str) -> TFLiteModel:
-        key = (labels, params, quantization)
+    def export(labels: tuple[str, ...], params: SmoothingParams, quantization: str, rest_class: bool) -> TFLiteModel:
+        key = (labels, params, quantization, rest_class)
         if key not in made:
-            classifier = stub_classifier(len(labels))
+            classifier = stub_classifier(len(labels) + rest_class)
             calibration = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
-            data = convert_tflite(classifier, params, quantization, calibration, stub_metadata(labels, params, quantization))
+            metadata = stub_metadata(labels, params, quantization, rest_class)
+            data = convert_tflite(classifier, params, quantization, calibration, metadata, rest_class)
             path = folder / f"stub_{len(made)}.tflite"
             path.write_bytes(data)
             made[key] = TFLiteModel(path)
@@ -168,7 +176,8 @@ def stub_exports(tmp_path_factory):
 @pytest.mark.parametrize("path", VECTOR_FILES, ids=lambda p: p.stem)
 def test_every_shared_vector_replays_exactly_in_every_quantization(stub_exports, quantization, path):
     vector = load_vector(path)
-    model = stub_exports(tuple(vector["labels"]), SmoothingParams.from_dict(vector["params"]), quantization)
+    params = SmoothingParams.from_dict(vector["params"])
+    model = stub_exports(tuple(vector["labels"]), params, quantization, vector["rest_class"])
     assert_replays(model, vector)
     assert_serving_path_steps_exactly(model, vector)
 
@@ -192,7 +201,7 @@ def assert_serving_path_steps_exactly(model: TFLiteModel, vector: dict) -> None:
     images = np.random.default_rng(1).integers(0, 256, (len(states), 32, 32, 3), dtype=np.uint8)
     for image, state in zip(images, states):
         result = model.step(image, state)
-        expected_state, _, expected_label = step(state[None], result.probs[None], params)
+        expected_state, _, expected_label = step(state[None], result.probs[None], params, rest_class=vector["rest_class"])
         assert result.label == int(expected_label[0])
         np.testing.assert_allclose(result.next_state, expected_state[0], atol=STATE_ATOL, rtol=0)
 
@@ -225,7 +234,7 @@ def test_int8_keeps_the_preprocessing_in_float32(stub_exports):
     """Quantized, the channel flip copies int8 bytes between different scales: the classifier saw another image."""
     from ai_edge_litert import schema_py_generated as schema
 
-    model = stub_exports(LABELS, SmoothingParams(), "int8")
+    model = stub_exports(LABELS, SmoothingParams(), "int8", False)
     data = model.path.read_bytes()
     preprocessing = set(preprocessing_tensor_names(data))
     by_code = {value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")}

@@ -170,7 +170,8 @@ def test_keras_ops_step_matches_the_vectors(path):
     state = keras.ops.convert_to_tensor(np.asarray(vector["initial_state"], np.float32))
     states, labels = [], []
     for frame in vector["probs"]:
-        state, _, label = step(state, keras.ops.convert_to_tensor(np.asarray(frame, np.float32)), params, ops=keras.ops)
+        frame = keras.ops.convert_to_tensor(np.asarray(frame, np.float32))
+        state, _, label = step(state, frame, params, ops=keras.ops, rest_class=vector["rest_class"])
         states.append(keras.ops.convert_to_numpy(state))
         labels.append(int(keras.ops.convert_to_numpy(label)))
     assert labels == vector["labels_out"]

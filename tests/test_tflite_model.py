@@ -30,10 +30,13 @@ def stub_classifier(n_classes: int, size: int = SIZE) -> keras.Model:
     return keras.Model(image, probs, name="classifier")
 
 
-def stub_metadata(labels=LABELS, params: SmoothingParams = SmoothingParams(), quantization: str = "fp32") -> dict:
+def stub_metadata(
+    labels=LABELS, params: SmoothingParams = SmoothingParams(), quantization: str = "fp32", rest_class: bool = False
+) -> dict:
     run = RunMetadata(
         name="stub", labels=tuple(labels), image_size=SIZE, resize="crop", every_s=params.interval_s,
         preprocessing=PREPROCESSING, head="gap", weights="none", weights_fingerprint="-", smoothing=params.to_dict(),
+        rest_class=rest_class,
     )  # fmt: skip
     return model_metadata(base_metadata(run), tflite_format(quantization))
 

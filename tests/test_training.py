@@ -197,7 +197,7 @@ def test_train_refuses_bad_input_before_heavy_work_and_leaves_no_run(tmp_path, m
     assert not out.exists()
     single = tmp_path / "single.csv"
     single.write_text("video,label\na.mp4,squat\n")
-    with pytest.raises(UserError, match="at least 2 labels"):
+    with pytest.raises(UserError, match="at least 2 classes"):
         train(TrainConfig(manifest=single, out=out, weights="none", sampling=SamplingConfig(image_size=32)))
 
 

@@ -15,7 +15,7 @@ from gymnos_edge.sets.shared_vectors import CASES, MARGIN, Block, close_calls, d
 VECTOR_DIR = Path(__file__).parent / "vectors" / "smoothing"
 FILES = sorted(VECTOR_DIR.glob("*.json"))
 KEYS = (
-    "name description labels rest_label params derived initial_state probs states smoothed labels_out sets rests"
+    "name description labels rest_label rest_class params derived initial_state probs states smoothed labels_out sets rests"
 ).split()
 
 
@@ -42,16 +42,17 @@ def test_vector_matches_step(path):
     assert list(vector) == KEYS
     params = SmoothingParams.from_dict(vector["params"])
     assert vector["derived"] == params.derived()
-    n = len(vector["labels"])
-    assert vector["rest_label"] == "rest"
+    rest_class = vector["rest_class"]
+    n = len(vector["labels"]) + rest_class
+    assert vector["rest_label"] == "rest" and len(vector["probs"][0]) == n
     state = np.asarray(vector["initial_state"], np.float32)
-    np.testing.assert_array_equal(state, initial_state(n))
+    np.testing.assert_array_equal(state, initial_state(n, rest_class))
 
     probs = np.asarray(vector["probs"], np.float32)
     assert probs.astype(np.float64).tolist() == vector["probs"], "probs are not float32 values"
     states, smoothed, labels = [], [], []
     for frame in probs:
-        state, ema, label = step(state, frame, params)
+        state, ema, label = step(state, frame, params, rest_class=rest_class)
         states.append(state)
         smoothed.append(ema)
         labels.append(int(label))
@@ -70,7 +71,15 @@ def test_vector_matches_step(path):
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_vector_has_no_close_calls(path):
     vector = load(path)
-    assert close_calls(np.asarray(vector["probs"], np.float32), SmoothingParams.from_dict(vector["params"])) == []
+    params = SmoothingParams.from_dict(vector["params"])
+    assert close_calls(np.asarray(vector["probs"], np.float32), params, rest_class=vector["rest_class"]) == []
+
+
+def test_vectors_cover_a_trained_rest_class():
+    with_rest = [load(path) for path in FILES if load(path)["rest_class"]]
+    assert len(with_rest) >= 3
+    assert any(v["sets"] == [] for v in with_rest), "a steady rest never shows a set"
+    assert any(len(v["sets"]) >= 2 and len(v["rests"]) >= 2 for v in with_rest), "sets between rests"
 
 
 def test_close_calls_flags_a_top_probability_at_enter():

@@ -213,7 +213,7 @@ def accuracy_of(model, data: _Frames, reference: list[np.ndarray] | None) -> tup
     """Frame accuracy, agreement with the reference's frame labels, set F1@50 and flips/min after smoothing."""
     probs = [model.probabilities(frames) for frames in data.frames]
     results = [
-        VideoResult(video, group, truth, prediction_from_probs(video, model.labels, times, p, model.smoothing))
+        VideoResult(video, group, truth, prediction_from_probs(video, model.labels, times, p, model.smoothing, model.rest_class))
         for video, group, truth, times, p in zip(data.videos, data.groups, data.truth, data.times, probs)
     ]
     smoothed = score(results, "bench").smoothed

@@ -52,6 +52,7 @@ def evaluate_command(
         results = predict_split(manifest, frame_model, split, assignment, lambda v: progress.update(task, advance=1))
     evaluation = score(results, split)
     _print(evaluation)
+    _print_sets(evaluation)
     target = out or ((run.report_folder if run else Path(model).parent) / f"evaluation_{split}.json")
     write_json(target, evaluation.to_dict())
     console.print(f"[green]✓[/] wrote {target}")
@@ -69,4 +70,32 @@ def _print(evaluation) -> None:
             table.add_row(scope, name, f"{metrics.accuracy:.1f}", *(f"{metrics.f1_at(k):.1f}" for k in (0.1, 0.25, 0.5)),
                           f"{metrics.edit:.1f}", f"{metrics.flips_per_minute:.1f}",
                           "—" if delay is None or delay != delay else f"{delay:.1f}")  # fmt: skip
+    console.print(table)
+
+
+def _span(start: float, end: float) -> str:
+    return f"{start:.1f}–{end:.1f} s"
+
+
+def _print_sets(evaluation) -> None:
+    """Why a set score is what it is: each true set beside the predicted set that matched it."""
+    table = Table(title="Sets per video (smoothed): true set, the predicted set matched to it, extra sets")
+    for column in ("video", "true set", "predicted", "IoU", "start Δ s", "end Δ s"):
+        table.add_column(column, justify="right" if column in ("IoU", "start Δ s", "end Δ s") else "left")
+    for video, metrics in zip(evaluation.videos, evaluation.smoothed.sequences):
+        name = video.video.name
+        report = metrics.sets
+        for match in report.matches:
+            truth = f"{match.truth.label} {_span(match.truth.start_s, match.truth.end_s)}"
+            if match.predicted is None:
+                table.add_row(name, truth, "[red]missed[/]", "", "", "")
+            else:
+                table.add_row(name, truth, _span(match.predicted.start_s, match.predicted.end_s), f"{match.iou:.2f}",
+                              f"{match.start_error_s:+.1f}", f"{match.end_error_s:+.1f}")  # fmt: skip
+            name = ""
+        for extra in report.extra:
+            table.add_row(name, "[yellow]extra[/]", f"{extra.label} {_span(extra.start_s, extra.end_s)}", "", "", "")
+            name = ""
+        if not report.matches and not report.extra:
+            table.add_row(name, "rest only", "rest only", "", "", "")
     console.print(table)

@@ -40,12 +40,19 @@ def predict_command(
     folder = out or video.with_name(f"{video.stem}_timeline")
     paths = write_timeline(prediction, folder)
 
-    table = Table(title=f"Sets in {video.name}")
-    for column in ("#", "exercise", "start", "end", "duration", "confidence"):
-        table.add_column(column, justify="left" if column == "exercise" else "right")
-    for number, s in enumerate(prediction.timeline.sets, 1):
-        table.add_row(str(number), s.label, _clock(s.start_s), _clock(s.end_s), f"{s.duration_s:.1f} s",
-                      f"{s.mean_confidence:.0%}")  # fmt: skip
+    table = Table(title=f"Sets and rests in {video.name}")
+    for column in ("#", "shown", "start", "end", "duration", "confidence"):
+        table.add_column(column, justify="left" if column == "shown" else "right")
+    segments = sorted(prediction.timeline.sets + prediction.timeline.rests, key=lambda s: s.start_s)
+    number = 0
+    for s in segments:
+        if s in prediction.timeline.sets:
+            number += 1
+            table.add_row(str(number), s.label, _clock(s.start_s), _clock(s.end_s), f"{s.duration_s:.1f} s",
+                          f"{s.mean_confidence:.0%}")  # fmt: skip
+        else:
+            table.add_row("", f"[dim]{s.label}[/]", _clock(s.start_s), _clock(s.end_s), f"{s.duration_s:.1f} s", "",
+                          style="dim")  # fmt: skip
     console.print(table if prediction.timeline.sets else "[yellow]No set found: rest all the way through.[/]")
     rests = prediction.timeline.rests
     console.print(f"{len(prediction.timeline.sets)} set(s), {len(rests)} rest(s); "

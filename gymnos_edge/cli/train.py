@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gymnos_edge.cli.support import console, errors, user_errors
+from gymnos_edge.common.contract import Gaps
 from gymnos_edge.training.heads import Head
 from gymnos_edge.data.sampler import ResizePolicy
 
@@ -30,6 +31,9 @@ def train_command(
     holdout_group: Annotated[
         Optional[str], typer.Option(help="Hold this group (gym, person) out as the test split.")
     ] = None,
+    gaps: Annotated[
+        Gaps, typer.Option(help="Time no span covers: 'rest' trains a rest class on it; 'ignore' leaves it out.")
+    ] = Gaps.rest,
     seed: Annotated[int, typer.Option()] = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder given by --out.")] = False,
 ) -> None:
@@ -49,6 +53,7 @@ def train_command(
         batch_size=batch_size,
         sampling=SamplingConfig(every_s=every, image_size=image_size, resize=resize),
         holdout_group=holdout_group,
+        gaps=gaps,
         seed=seed,
         force=force,
     )
@@ -102,7 +107,7 @@ def _print_scores(result) -> None:
     table.add_column("split")
     table.add_column("frames", justify="right")
     table.add_column("accuracy", justify="right")
-    labels = result.run.metadata.labels
+    labels = result.run.metadata.output_names
     for label in labels:
         table.add_column(f"{label} P/R/F1", justify="right")
     for split, report in result.reports.items():

@@ -3,6 +3,11 @@
 Everything is drawn from a seed, offline, in well under a minute. Half the
 videos are stored as an upright iPhone stores them (landscape pixels plus a
 90° rotation tag), so the demo exercises orientation handling too.
+
+The rests between sets hold what people do there, not only standing still:
+walking across or out of the frame, turning sideways, arms hanging or swinging,
+bending down, stretching the arms overhead (which looks a little like a press)
+and moments with nobody in frame. One video of each gym is rest only.
 """
 
 from __future__ import annotations
@@ -17,13 +22,17 @@ import numpy as np
 import pandas as pd
 
 from gymnos_edge.common.atomic import write_text
+from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.data.video_writer import write_video
 
 SQUAT, PRESS, REST = "squat", "overhead_press", None
 WIDTH, HEIGHT = 180, 320  # portrait, 9:16 like a phone's front camera
 _GYM_NAMES = ("gym_a", "gym_b")
 # Per gym: the exercises of each video's sets, in order.
-_PROGRAMMES = ((SQUAT, PRESS), (PRESS,), (SQUAT,), (PRESS, SQUAT), (SQUAT, SQUAT), (PRESS, PRESS))
+_PROGRAMMES = ((SQUAT, PRESS), (PRESS,), (), (PRESS, SQUAT), (SQUAT, SQUAT), (PRESS, PRESS))
+# What a figure can do while resting; each rest strings a few of these together.
+_REST_ACTIVITIES = ("stand", "walk", "turn", "swing", "bend", "stretch", "away")
+_REST_ONLY_S = 12.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class _Segment:
     exercise: str | None
     duration_s: float
     rep_s: float
+    activity: str = "stand"  # for rests: one of _REST_ACTIVITIES
+    direction: int = 1  # for walks: +1 to the right, -1 to the left
 
 
 def make_demo_data(folder: Path | str, config: DemoConfig = DemoConfig()) -> Path:
@@ -68,6 +79,9 @@ def make_demo_data(folder: Path | str, config: DemoConfig = DemoConfig()) -> Pat
             plan = _plan(rng, programme, config)
             rotation = 90 if index % 2 else 0
             write_video(folder / "videos" / name, _render(plan, look, config.fps, rng), config.fps, rotation)
+            if not programme:  # a rest-only video says so with an explicit rest span
+                rows.append({"video": f"videos/{name}", "label": REST_LABEL, "start": None, "end": None,
+                             "group": gym_name})  # fmt: skip
             t = 0.0
             for segment in plan:
                 if segment.exercise is not None:
@@ -100,13 +114,31 @@ def _draw_look(rng: np.random.Generator, gym: int) -> _Look:
 
 
 def _plan(rng: np.random.Generator, programme: tuple[str, ...], config: DemoConfig) -> list[_Segment]:
-    plan = [_Segment(REST, float(rng.uniform(*config.rest_s)), 1.0)]
+    if not programme:
+        return _rest(rng, _REST_ONLY_S, pieces=4)
+    plan = _rest(rng, float(rng.uniform(*config.rest_s)))
     for exercise in programme:
         rep_s = float(rng.uniform(2.2, 2.8) if exercise == SQUAT else rng.uniform(1.8, 2.4))
         reps = int(rng.integers(config.reps_per_set[0], config.reps_per_set[1] + 1))
         plan.append(_Segment(exercise, round(reps * rep_s, 2), rep_s))
-        plan.append(_Segment(REST, float(rng.uniform(*config.rest_s)), 1.0))
+        plan.extend(_rest(rng, float(rng.uniform(*config.rest_s))))
     return plan
+
+
+def _rest(rng: np.random.Generator, seconds: float, pieces: int | None = None) -> list[_Segment]:
+    """A rest of `seconds`, split into one to three (or `pieces`) activities."""
+    count = pieces or int(rng.integers(1, 4))
+    shares = rng.dirichlet(np.ones(count) * 3.0)
+    return [
+        _Segment(
+            REST,
+            round(seconds * float(share), 2),
+            float(rng.uniform(0.9, 1.4)),
+            activity=_REST_ACTIVITIES[int(rng.integers(len(_REST_ACTIVITIES)))],
+            direction=1 if rng.random() < 0.5 else -1,
+        )
+        for share in shares
+    ]
 
 
 def _render(plan: list[_Segment], look: _Look, fps: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
@@ -117,8 +149,10 @@ def _render(plan: list[_Segment], look: _Look, fps: int, rng: np.random.Generato
             t = i / fps
             phase = (1 - math.cos(2 * math.pi * t / segment.rep_s)) / 2  # 0 at the top of each rep
             frame = background.copy()
-            sway = 4 * math.sin(2 * math.pi * t / 3.1) if segment.exercise is REST else 0.0
-            _draw_figure(frame, look, segment.exercise, phase, sway)
+            if segment.exercise is REST:
+                _draw_resting(frame, look, segment, t)
+            else:
+                _draw_figure(frame, look, segment.exercise, phase)
             frame = frame.astype(np.float32) * look.brightness + noise_rng.normal(0, 4, frame.shape)
             yield np.clip(frame, 0, 255).astype(np.uint8)
 
@@ -139,34 +173,69 @@ def _gym_background(gym: int) -> np.ndarray:
     return frame
 
 
-def _draw_figure(frame: np.ndarray, look: _Look, exercise: str | None, phase: float, sway: float) -> None:
+def _draw_resting(frame: np.ndarray, look: _Look, segment: _Segment, t: float) -> None:
+    """One frame of a rest activity; `t` counts from the activity's start."""
+    progress = t / max(segment.duration_s, 1e-6)
+    wave = math.sin(2 * math.pi * t / segment.rep_s)
+    activity = segment.activity
+    if activity == "away":  # the lifter stepped out: an empty gym for a moment
+        return
+    shift, arms, bend, width = 4 * math.sin(2 * math.pi * t / 3.1), "hang", 0.0, 1.0
+    if activity == "walk":  # across the frame and out of it at the far side
+        start = look.centre_x
+        target = WIDTH * 1.3 if segment.direction > 0 else -WIDTH * 0.3
+        shift = (target - start) * min(1.0, progress * 1.2)
+        arms, width = "swing", 0.75
+    elif activity == "turn":
+        width = 0.45 + 0.35 * abs(math.cos(math.pi * progress))
+    elif activity == "swing":
+        arms = "swing"
+    elif activity == "bend":  # down to the floor and back up, as when picking up a weight
+        bend = math.sin(math.pi * min(1.0, progress * 1.5)) ** 2
+        arms = "reach"
+    elif activity == "stretch":
+        arms = "overhead"
+    _draw_figure(frame, look, REST, 0.0, shift, arms=arms, arm_wave=wave, bend=bend, width=width)
+
+
+def _draw_figure(
+    frame: np.ndarray,
+    look: _Look,
+    exercise: str | None,
+    phase: float,
+    sway: float = 0.0,
+    arms: str = "hang",
+    arm_wave: float = 0.0,
+    bend: float = 0.0,
+    width: float = 1.0,
+) -> None:
     s = look.scale * HEIGHT
     cx = look.centre_x + sway
     feet_y = HEIGHT * 0.93
     depth = phase if exercise == SQUAT else 0.0
-    hip_y = feet_y - 0.42 * s + 0.17 * s * depth
-    shoulder_y = hip_y - 0.26 * s
+    hip_y = feet_y - 0.42 * s + 0.17 * s * depth + 0.05 * s * bend
+    shoulder_y = hip_y - 0.26 * s + 0.16 * s * bend  # bending folds the torso forward and down
     head_r = int(0.05 * s)
     head = (int(cx), int(shoulder_y - 0.075 * s))
     thick = max(3, int(0.035 * s))
     pants, outline = (45, 45, 60), (30, 30, 30)
 
-    knee_out = 0.05 * s + 0.06 * s * depth
+    knee_out = (0.05 * s + 0.06 * s * depth) * width
     knee_y = (hip_y + feet_y) / 2 + 0.02 * s * depth
     for side in (-1, 1):
-        hip = (int(cx + side * 0.04 * s), int(hip_y))
+        hip = (int(cx + side * 0.04 * s * width), int(hip_y))
         knee = (int(cx + side * knee_out), int(knee_y))
-        foot = (int(cx + side * 0.06 * s), int(feet_y))
+        foot = (int(cx + side * 0.06 * s * width), int(feet_y))
         cv2.line(frame, hip, knee, pants, thick + 2)
         cv2.line(frame, knee, foot, pants, thick + 2)
         cv2.line(frame, foot, (foot[0] + side * 8, foot[1]), outline, thick)
 
     torso = np.array(
         [
-            [cx - 0.08 * s, shoulder_y],
-            [cx + 0.08 * s, shoulder_y],
-            [cx + 0.055 * s, hip_y],
-            [cx - 0.055 * s, hip_y],
+            [cx - 0.08 * s * width, shoulder_y],
+            [cx + 0.08 * s * width, shoulder_y],
+            [cx + 0.055 * s * width, hip_y],
+            [cx - 0.055 * s * width, hip_y],
         ],
         np.int32,
     )
@@ -174,7 +243,7 @@ def _draw_figure(frame: np.ndarray, look: _Look, exercise: str | None, phase: fl
     cv2.circle(frame, head, head_r, look.skin, -1)
 
     for side in (-1, 1):
-        shoulder = (cx + side * 0.08 * s, shoulder_y + 4)
+        shoulder = (cx + side * 0.08 * s * width, shoulder_y + 4)
         if exercise == SQUAT:  # barbell across the upper back, hands wide, elbows down
             hand = (cx + side * 0.17 * s, shoulder_y - 0.01 * s)
             elbow = (cx + side * 0.15 * s, shoulder_y + 0.08 * s)
@@ -182,9 +251,16 @@ def _draw_figure(frame: np.ndarray, look: _Look, exercise: str | None, phase: fl
             lift = phase
             hand = (cx + side * (0.15 - 0.04 * lift) * s, shoulder_y - (0.03 + 0.25 * lift) * s)
             elbow = (cx + side * (0.19 - 0.07 * lift) * s, shoulder_y + (0.04 - 0.12 * lift) * s)
-        else:  # resting, arms hanging
-            hand = (cx + side * 0.11 * s, shoulder_y + 0.27 * s)
-            elbow = (cx + side * 0.11 * s, shoulder_y + 0.14 * s)
+        elif arms == "overhead":  # stretching, hands together above the head
+            hand = (cx + side * 0.03 * s, shoulder_y - 0.3 * s)
+            elbow = (cx + side * 0.1 * s, shoulder_y - 0.14 * s)
+        elif arms == "reach":  # reaching down towards the floor
+            hand = (cx + side * 0.09 * s, shoulder_y + (0.27 + 0.12 * bend) * s)
+            elbow = (cx + side * 0.1 * s, shoulder_y + (0.14 + 0.06 * bend) * s)
+        else:  # resting: arms hanging, or swinging back and forth
+            swing = 0.09 * arm_wave * side if arms == "swing" else 0.0
+            hand = (cx + side * 0.11 * s * width + swing * s, shoulder_y + 0.27 * s)
+            elbow = (cx + side * 0.11 * s * width + 0.5 * swing * s, shoulder_y + 0.14 * s)
         points = [tuple(int(v) for v in p) for p in (shoulder, elbow, hand)]
         cv2.line(frame, points[0], points[1], look.skin, thick)
         cv2.line(frame, points[1], points[2], look.skin, thick)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
+from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.common.errors import UserError, ValidationError
 from gymnos_edge.common.jsonfile import read_json
 from gymnos_edge.data.video import VideoInfo, probe_video
@@ -47,7 +48,12 @@ class Manifest:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return tuple(sorted({s.label for s in self.spans}))
+        """The exercise labels, sorted; `rest` is not an exercise (see `has_rest_spans`)."""
+        return tuple(sorted({s.label for s in self.spans} - {REST_LABEL}))
+
+    @property
+    def has_rest_spans(self) -> bool:
+        return any(s.label == REST_LABEL for s in self.spans)
 
     @property
     def videos(self) -> tuple[Path, ...]:
@@ -70,8 +76,10 @@ class ManifestSummary:
     videos: int
     spans: int
     seconds_per_label: dict[str, float]
-    seconds_per_group: dict[str, float]
+    seconds_per_group: dict[str, float]  # exercise seconds
     videos_per_split: dict[str, int]
+    rest_seconds_per_group: dict[str, float] = field(default_factory=dict)  # explicit rest spans + gaps
+    rest_seconds_per_video: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -92,23 +100,59 @@ class ManifestCheck:
         end = span.end_s if span.end_s is not None else self.videos[span.video].duration_s
         return start, end
 
+    def gaps(self, video: Path) -> list[tuple[float, float]]:
+        """The stretches of `video` that no span covers (rest, by the manifest's rule), in order."""
+        info = self.videos.get(video)
+        if info is None or info.duration_s <= 0:
+            return []
+        covered = sorted(self.span_bounds(s) for s in self.manifest.spans_of(video))
+        found, cursor = [], 0.0
+        for start, end in covered:
+            if start > cursor:
+                found.append((cursor, min(start, info.duration_s)))
+            cursor = max(cursor, end)
+        if cursor < info.duration_s:
+            found.append((cursor, info.duration_s))
+        return [(a, b) for a, b in found if b > a]
+
+    def rest_seconds(self, video: Path) -> float:
+        """Explicit rest spans plus the uncovered gaps of one video."""
+        explicit = sum(
+            max(0.0, b - a)
+            for a, b in (self.span_bounds(s) for s in self.manifest.spans_of(video) if s.label == REST_LABEL)
+        )
+        return explicit + sum(b - a for a, b in self.gaps(video))
+
     def summary(self) -> ManifestSummary:
         per_label: dict[str, float] = defaultdict(float)
         per_group: dict[str, float] = defaultdict(float)
+        rest_per_group: dict[str, float] = defaultdict(float)
+        rest_per_video: dict[str, float] = {}
         split_videos: dict[str, set[Path]] = defaultdict(set)
         for span in self.manifest.spans:
-            if span.video not in self.videos:
+            if span.video not in self.videos or span.label == REST_LABEL:
                 continue
             start, end = self.span_bounds(span)
             per_label[span.label] += max(0.0, end - start)
             per_group[span.group or "(none)"] += max(0.0, end - start)
-            split_videos[span.split or "(auto)"].add(span.video)
+        for video in self.manifest.videos:
+            first = self.manifest.spans_of(video)[0]
+            split_videos[first.split or "(auto)"].add(video)
+            if video not in self.videos:
+                continue
+            rest = self.rest_seconds(video)
+            rest_per_video[first.video_ref] = rest
+            rest_per_group[first.group or "(none)"] += rest
+        if rest_per_video:
+            per_label[REST_LABEL] = sum(rest_per_video.values())
         return ManifestSummary(
             videos=len(self.manifest.videos),
             spans=len(self.manifest.spans),
             seconds_per_label=dict(sorted(per_label.items())),
             seconds_per_group=dict(sorted(per_group.items())),
             videos_per_split={k: len(v) for k, v in sorted(split_videos.items())},
+            rest_seconds_per_group=dict(sorted(rest_per_group.items())),
+            rest_seconds_per_video=rest_per_video,
         )
 
 
@@ -235,10 +279,15 @@ def check_manifest(manifest: Manifest, expected_labels: Iterable[str] | None = N
                 )
     problems.extend(_overlap_problems(manifest))
     problems.extend(_consistency_problems(manifest))
+    if not manifest.labels:
+        problems.append(
+            f"every span is labelled {REST_LABEL!r}; add spans of the exercises to learn "
+            f"({REST_LABEL!r} is reserved for the time between sets)"
+        )
     if expected_labels is not None:
         expected = list(expected_labels)
         for span in manifest.spans:
-            if span.label not in expected:
+            if span.label not in expected and span.label != REST_LABEL:
                 problems.append(f"{span.where}: label {span.label!r} is not one of the model's labels {expected}")
     return ManifestCheck(manifest=manifest, problems=tuple(problems), videos=infos)
 

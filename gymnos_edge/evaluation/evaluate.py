@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.manifest import ManifestCheck, require_valid
 from gymnos_edge.evaluation.set_metrics import AggregateMetrics, aggregate, evaluate_sequence
@@ -54,10 +55,11 @@ class Evaluation:
 
 def truth_at(times: np.ndarray, check: ManifestCheck, video: Path, labels: Sequence[str]) -> np.ndarray:
     """The true label of every sampled time: the span covering it, else rest (K)."""
-    truth = np.full(len(times), len(labels), np.int64)
+    rest = len(labels)
+    truth = np.full(len(times), rest, np.int64)
     for span in check.manifest.spans_of(video):
         start, end = check.span_bounds(span)
-        truth[(times >= start) & (times < end)] = labels.index(span.label)
+        truth[(times >= start) & (times < end)] = rest if span.label == REST_LABEL else labels.index(span.label)
     return truth
 
 
@@ -111,7 +113,9 @@ def score(results: Sequence[VideoResult], split: str, params: SmoothingParams | 
 
 
 def _resmoothed(prediction: Prediction, params: SmoothingParams) -> Prediction:
-    return prediction_from_probs(prediction.video, prediction.labels, prediction.times, prediction.probs, params)
+    return prediction_from_probs(
+        prediction.video, prediction.labels, prediction.times, prediction.probs, params, prediction.rest_class
+    )
 
 
 def _metrics(results: Sequence[VideoResult]) -> tuple[AggregateMetrics, AggregateMetrics]:

@@ -20,7 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from gymnos_edge.common.errors import UserError
-from gymnos_edge.sets.segments import REST_LABEL, Segment, runs, segment
+from gymnos_edge.common.contract import REST_LABEL
+from gymnos_edge.sets.segments import Segment, runs, segment
 
 OVERLAPS = (0.10, 0.25, 0.50)
 
@@ -81,6 +82,78 @@ class DetectionDelays:
 
 
 @dataclass(frozen=True)
+class SetMatch:
+    """A true set and the predicted set that matched it (None: missed)."""
+
+    truth: Segment
+    predicted: Segment | None
+    iou: float
+
+    @property
+    def start_error_s(self) -> float | None:
+        """Predicted minus true start: positive = shown late."""
+        return None if self.predicted is None else self.predicted.start_s - self.truth.start_s
+
+    @property
+    def end_error_s(self) -> float | None:
+        return None if self.predicted is None else self.predicted.end_s - self.truth.end_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.truth.label,
+            "true_start_s": self.truth.start_s,
+            "true_end_s": self.truth.end_s,
+            "predicted_start_s": None if self.predicted is None else self.predicted.start_s,
+            "predicted_end_s": None if self.predicted is None else self.predicted.end_s,
+            "iou": self.iou,
+            "start_error_s": self.start_error_s,
+            "end_error_s": self.end_error_s,
+        }
+
+
+@dataclass(frozen=True)
+class SetReport:
+    """Per video, every true set beside the predicted set that matched it, and the extra ones."""
+
+    matches: tuple[SetMatch, ...]
+    extra: tuple[Segment, ...]  # predicted sets that match no true set
+
+    @property
+    def missed(self) -> tuple[Segment, ...]:
+        return tuple(m.truth for m in self.matches if m.predicted is None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sets": [m.to_dict() for m in self.matches],
+            "extra_sets": [s.to_dict() for s in self.extra],
+            "missed_sets": len(self.missed),
+        }
+
+
+def match_sets(true_segments: Sequence[Segment], pred_segments: Sequence[Segment]) -> SetReport:
+    """Pair true and predicted sets one to one, same label, highest IoU first (any overlap counts).
+
+    This is what a person reads to see why a score is low; F1@k keeps MS-TCN's own matching.
+    """
+    truth, predicted = sets_only(true_segments), sets_only(pred_segments)
+    pairs = sorted(
+        ((iou(t, p), i, j) for i, t in enumerate(truth) for j, p in enumerate(predicted) if t.label == p.label),
+        key=lambda pair: (-pair[0], pair[1], pair[2]),
+    )
+    chosen: dict[int, tuple[int, float]] = {}
+    used: set[int] = set()
+    for score, i, j in pairs:
+        if score > 0 and i not in chosen and j not in used:
+            chosen[i] = (j, score)
+            used.add(j)
+    matches = tuple(
+        SetMatch(t, predicted[chosen[i][0]], chosen[i][1]) if i in chosen else SetMatch(t, None, 0.0)
+        for i, t in enumerate(truth)
+    )
+    return SetReport(matches, tuple(p for j, p in enumerate(predicted) if j not in used))
+
+
+@dataclass(frozen=True)
 class SequenceMetrics:
     """All scores of one video."""
 
@@ -90,6 +163,7 @@ class SequenceMetrics:
     flips: int
     segments: SegmentScores
     detection: DetectionDelays
+    sets: SetReport = SetReport((), ())
 
     @property
     def accuracy(self) -> float:
@@ -113,6 +187,7 @@ class SequenceMetrics:
             "missed_sets": self.detection.missed,
             "over_segmented": self.segments.over_segmented,
             "under_segmented": self.segments.under_segmented,
+            "set_report": self.sets.to_dict(),
         }
 
 
@@ -319,6 +394,7 @@ def evaluate_sequence(
         flips=count_flips(predicted),
         segments=score_segments(true_segments, pred_segments),
         detection=detection_delays(truth, predicted, times, rest),
+        sets=match_sets(true_segments, pred_segments),
     )
 
 

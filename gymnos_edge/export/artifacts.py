@@ -22,7 +22,7 @@ from gymnos_edge.common.atomic import write_json, write_text
 from gymnos_edge.export.formats import ExportFormat
 from gymnos_edge.export.wrapper import IMAGE, LABEL, NEXT_STATE, PROBS, SMOOTHED, STATE
 from gymnos_edge.training.run_folder import RunMetadata
-from gymnos_edge.sets.segments import REST_LABEL
+from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.sets.smoothing import initial_state, state_size
 
 METADATA_FILE = "metadata.json"
@@ -53,18 +53,19 @@ class ExportedModel:
 
 def base_metadata(run: RunMetadata) -> dict[str, Any]:
     """Everything a consumer needs to feed a model and read its outputs, shared by every format."""
-    n = len(run.labels)
+    n = run.n_outputs
     params = run.smoothing_params
     return {
         "labels": list(run.labels),
         "rest_label": REST_LABEL,
+        "rest_class": run.rest_class,
         "image_size": run.image_size,
         "resize": run.sampling.resize.value,
         "preprocessing": run.preprocessing,
         "image_input": IMAGE_INPUT,
         "interval_s": params.interval_s,
         "state_size": state_size(n),
-        "initial_state": initial_state(n).tolist(),
+        "initial_state": initial_state(n, run.rest_class).tolist(),
         "smoothing": params.to_dict(),
         "smoothing_derived": params.derived(),
         "inputs": {"image": IMAGE, "state": STATE},

@@ -101,13 +101,14 @@ def convert_coreml(
     params: SmoothingParams,
     metadata: dict[str, Any],
     compression: CoreMLCompression = CoreMLCompression(),
+    rest_class: bool = False,
 ):
     """The `coremltools.models.MLModel` of `classifier` + smoothing step, described by `metadata`."""
     import tensorflow as tf
 
     ct = _coremltools()
     size, n = image_size_of(classifier), classes_of(classifier)
-    wrapper = build_wrapper(classifier, params, preprocessing=False)
+    wrapper = build_wrapper(classifier, params, preprocessing=False, rest_class=rest_class)
 
     @tf.function(
         input_signature=[
@@ -224,7 +225,7 @@ def spec_problems(path: Path | str, metadata: dict[str, Any]) -> list[str]:
     """What in the saved package differs from what the app expects (checkable on any OS)."""
     ct = _coremltools()
     spec = ct.utils.load_spec(str(path))
-    size, n = int(metadata["image_size"]), len(metadata["labels"])
+    size, n = int(metadata["image_size"]), len(metadata["labels"]) + int(bool(metadata.get("rest_class", False)))
     problems = []
     if spec.specificationVersion > IOS16_SPEC_VERSION:
         problems.append(f"specification version {spec.specificationVersion} needs a newer OS than iOS 16")

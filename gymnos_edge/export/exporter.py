@@ -166,7 +166,7 @@ def _frames(
 def _check_model(classifier, meta: RunMetadata) -> None:
     from gymnos_edge.export.wrapper import classes_of, image_size_of
 
-    if classes_of(classifier) != len(meta.labels) or image_size_of(classifier) != meta.image_size:
+    if classes_of(classifier) != meta.n_outputs or image_size_of(classifier) != meta.image_size:
         raise UserError(
             f"model.keras takes {image_size_of(classifier)}px images into {classes_of(classifier)} classes, but the "
             f"run's metadata says {meta.image_size}px and {len(meta.labels)} labels; the run folder is inconsistent"
@@ -176,8 +176,8 @@ def _check_model(classifier, meta: RunMetadata) -> None:
 def _reference(classifier, meta: RunMetadata, frames: np.ndarray, source: str, notes: tuple[str, ...]) -> Reference:
     probs = np.asarray(classifier.predict_on_batch(frames.astype(np.float32)), np.float32)
     params = meta.smoothing_params
-    vectors, vector_notes = reference_vectors(len(meta.labels), params)
-    return Reference(frames, probs, params, vectors, source, notes + vector_notes)
+    vectors, vector_notes = reference_vectors(meta.n_outputs, params, meta.rest_class)
+    return Reference(frames, probs, params, vectors, source, notes + vector_notes, meta.rest_class)
 
 
 def _convert(
@@ -193,12 +193,16 @@ def _convert(
     if fmt.runtime is Runtime.tflite:
         from gymnos_edge.export.tflite import convert_tflite
 
-        data = convert_tflite(classifier, meta.smoothing_params, fmt.quantization, calibration, model_metadata(base, fmt))
+        data = convert_tflite(
+            classifier, meta.smoothing_params, fmt.quantization, calibration, model_metadata(base, fmt), meta.rest_class
+        )
         path.write_bytes(data)
     else:
         from gymnos_edge.export.coreml import convert_coreml, save_coreml
 
-        mlmodel = convert_coreml(classifier, meta.smoothing_params, model_metadata(base, fmt), options.compression)
+        mlmodel = convert_coreml(
+            classifier, meta.smoothing_params, model_metadata(base, fmt), options.compression, meta.rest_class
+        )
         save_coreml(mlmodel, path)
     return path
 

@@ -50,7 +50,7 @@ from gymnos_edge.export.wrapper import (
     build_wrapper,
     classes_of,
 )
-from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, state_size
+from gymnos_edge.sets.smoothing import STATE_EXTRA, SmoothingParams, initial_state, state_size
 from gymnos_edge.inference.litert_model import METADATA_NAME, SERVING, SMOOTH_STEP
 
 _WEIGHT_INPUT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "BATCH_MATMUL": 1, "TRANSPOSE_CONV": 1}
@@ -64,6 +64,7 @@ def convert_tflite(
     quantization: Quantization | str,
     calibration: np.ndarray | None = None,
     metadata: dict[str, Any] | None = None,
+    rest_class: bool = False,
 ) -> bytes:
     """The .tflite bytes of `classifier` + smoothing step, quantized as asked.
 
@@ -73,10 +74,10 @@ def convert_tflite(
     quantization = Quantization(quantization)
     if quantization is Quantization.int8 and (calibration is None or len(calibration) == 0):
         raise UserError("int8 quantization needs calibration frames; give a manifest with --calibration")
-    wrapper = build_wrapper(classifier, params)
+    wrapper = build_wrapper(classifier, params, rest_class=rest_class)
     with tempfile.TemporaryDirectory(prefix="gymnos-edge-savedmodel-") as folder:
         _write_saved_model(wrapper, Path(folder))
-        model = _convert(Path(folder), quantization, calibration, classes_of(classifier))
+        model = _convert(Path(folder), quantization, calibration, initial_state(classes_of(classifier), rest_class))
     if metadata is not None:
         model = embed_metadata(model, metadata)
     return bytes(model)
@@ -107,7 +108,7 @@ def _write_saved_model(wrapper: keras.Model, folder: Path) -> None:
     archive.write_out(str(folder), verbose=False)
 
 
-def _convert(saved_model: Path, quantization: Quantization, calibration: np.ndarray | None, n: int) -> bytes:
+def _convert(saved_model: Path, quantization: Quantization, calibration: np.ndarray | None, start: np.ndarray) -> bytes:
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=[SERVING, SMOOTH_STEP])
@@ -119,7 +120,7 @@ def _convert(saved_model: Path, quantization: Quantization, calibration: np.ndar
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization is Quantization.dynamic:
         return converter.convert()
-    converter.representative_dataset = _representative(calibration, n)
+    converter.representative_dataset = _representative(calibration, start)
     # The MLIR quantizer prints its settings straight to the process's stdout and stderr.
     with warnings.catch_warnings(), native_output_silenced(1, 2):
         # The debugger checks its model with TensorFlow's own, deprecated, interpreter; the export is not run on it.
@@ -132,9 +133,10 @@ def _convert(saved_model: Path, quantization: Quantization, calibration: np.ndar
         return debugger.get_nondebug_quantized_model()
 
 
-def _representative(frames: np.ndarray, n: int) -> Callable[[], Iterator[tuple[str, dict[str, np.ndarray]]]]:
+def _representative(frames: np.ndarray, start: np.ndarray) -> Callable[[], Iterator[tuple[str, dict[str, np.ndarray]]]]:
     """Calibration samples for both signatures, as the converter wants them for multi-signature models."""
-    state = initial_state(n)[None]
+    state = start[None]
+    n = len(start) - STATE_EXTRA
 
     def samples() -> Iterator[tuple[str, dict[str, np.ndarray]]]:
         for frame in frames:

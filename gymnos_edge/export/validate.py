@@ -82,13 +82,20 @@ class Reference:
     vectors: tuple[SmoothingVector, ...]
     frames_source: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    rest_class: bool = False
+
+    @property
+    def initial_state(self) -> np.ndarray:
+        return initial_state(self.n_classes, self.rest_class)
 
     @property
     def n_classes(self) -> int:
         return int(self.probs.shape[1])
 
 
-def reference_vectors(n_classes: int, params: SmoothingParams) -> tuple[tuple[SmoothingVector, ...], tuple[str, ...]]:
+def reference_vectors(
+    n_classes: int, params: SmoothingParams, rest_class: bool = False
+) -> tuple[tuple[SmoothingVector, ...], tuple[str, ...]]:
     """The shared vector cases with the model's number of classes, as the reference runs them with its parameters.
 
     They are drawn as `gymnos_edge.sets.shared_vectors` draws the shared files (same cases,
@@ -98,15 +105,19 @@ def reference_vectors(n_classes: int, params: SmoothingParams) -> tuple[tuple[Sm
     rounding in the exported graph cannot flip a label. A model whose number of
     classes no case has gets one set of each class between unsure stretches.
     """
-    cases = [(case.name, case.blocks, case.seed) for case in CASES if len(case.labels) == n_classes]
+    cases = [
+        (case.name, case.blocks, case.seed)
+        for case in CASES
+        if case.n_outputs == n_classes and case.rest_class == rest_class
+    ]
     if not cases:
         cases = [(f"each_of_{n_classes}_classes", _each_class(n_classes), 1000)]
     vectors, notes = [], []
     for name, blocks, first_seed in cases:
         for seed in range(first_seed, first_seed + MAX_DRAWS):
             probs = draw_probs(blocks, seed)
-            if not close_calls(probs, params):
-                result = smooth_sequence(probs, params)
+            if not close_calls(probs, params, rest_class=rest_class):
+                result = smooth_sequence(probs, params, rest_class=rest_class)
                 vectors.append(SmoothingVector(name, probs, result.states, result.labels))
                 break
         else:
@@ -141,8 +152,7 @@ def compare(
 
 
 def _probabilities(fmt: ExportFormat, reference: Reference, serve: Runner) -> Check:
-    n = reference.n_classes
-    state = initial_state(n)
+    state = reference.initial_state
     probs = np.stack([serve(frame, state).probs for frame in reference.frames])
     delta = float(np.abs(probs - reference.probs).max())
     agreement = float(np.mean(probs.argmax(1) == reference.probs.argmax(1)))
@@ -157,7 +167,7 @@ def _vectors(reference: Reference, smooth: Runner) -> Check:
     steps = wrong_labels = 0
     worst = 0.0
     for vector in reference.vectors:
-        state = initial_state(reference.n_classes)
+        state = reference.initial_state
         for probs, expected_state, expected_label in zip(vector.probs, vector.states, vector.labels):
             result = smooth(probs, state)
             state = result.next_state
@@ -174,15 +184,14 @@ def _vectors(reference: Reference, smooth: Runner) -> Check:
 
 def _serving_path(reference: Reference, serve: Runner) -> Check:
     """Feed the whole graph states from every phase of the machine; it must step them exactly."""
-    n = reference.n_classes
-    states = [initial_state(n)] + [s for vector in reference.vectors for s in vector.states]
+    states = [reference.initial_state] + [s for vector in reference.vectors for s in vector.states]
     picks = np.unique(np.linspace(0, len(states) - 1, min(_SERVING_STATES, len(states))).round().astype(int))
     wrong_labels = 0
     worst = 0.0
     for i, pick in enumerate(picks):
         state = states[pick]
         result = serve(reference.frames[i % len(reference.frames)], state)
-        expected_state, _, expected_label = step(state[None], result.probs[None], reference.params)
+        expected_state, _, expected_label = step(state[None], result.probs[None], reference.params, rest_class=reference.rest_class)
         worst = max(worst, float(np.abs(result.next_state - expected_state[0]).max()))
         wrong_labels += result.label != int(expected_label[0])
     ok = wrong_labels == 0 and worst <= STATE_ATOL

@@ -68,12 +68,13 @@ GRAPH_OPS = GraphOps()
 class SmoothingStep(keras.layers.Layer):
     """(state, probs) → (smoothed, label, next_state): one step of the state machine, float32."""
 
-    def __init__(self, params: SmoothingParams, **kwargs):
+    def __init__(self, params: SmoothingParams, rest_class: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.params = params
+        self.rest_class = rest_class
 
     def call(self, state, probs):
-        next_state, smoothed, label = step(state, probs, self.params, ops=GRAPH_OPS)
+        next_state, smoothed, label = step(state, probs, self.params, ops=GRAPH_OPS, rest_class=self.rest_class)
         return smoothed, label, next_state
 
     def compute_output_spec(self, state, probs):
@@ -92,8 +93,12 @@ def classes_of(classifier: keras.Model) -> int:
     return int(classifier.output_shape[-1])
 
 
-def build_wrapper(classifier: keras.Model, params: SmoothingParams, preprocessing: bool = True) -> keras.Model:
-    """[image (1,S,S,3), state (1,K+3)] → [probs, smoothed, label, next_state], batch of one frame.
+def build_wrapper(
+    classifier: keras.Model, params: SmoothingParams, preprocessing: bool = True, rest_class: bool = False
+) -> keras.Model:
+    """[image (1,S,S,3), state (1,N+3)] → [probs, smoothed, label, next_state], batch of one frame.
+
+    N is the classifier's outputs: K exercises, plus the trained rest class when `rest_class`.
 
     With `preprocessing=False` the image goes straight to the backbone, for Core ML,
     whose image input does the Caffe mean subtraction and channel order itself.
@@ -106,5 +111,5 @@ def build_wrapper(classifier: keras.Model, params: SmoothingParams, preprocessin
     else:
         backbone, head = split_classifier(classifier)
         probs = head(backbone(image))
-    smoothed, label, next_state = SmoothingStep(params, name=SMOOTHING_LAYER)(state, probs)
+    smoothed, label, next_state = SmoothingStep(params, rest_class, name=SMOOTHING_LAYER)(state, probs)
     return keras.Model([image, state], [probs, smoothed, label, next_state], name="gymnos_edge")

@@ -79,6 +79,15 @@ class TFLiteModel:
         return len(self.labels)
 
     @property
+    def rest_class(self) -> bool:
+        """Exports made before the rest class existed have no such key: they have no rest output."""
+        return bool(self.metadata.get("rest_class", False))
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_classes + int(self.rest_class)
+
+    @property
     def rest_label(self) -> str:
         return self.metadata["rest_label"]
 
@@ -133,7 +142,7 @@ class TFLiteModel:
         if self._smooth is None:
             raise UserError(f"{self.path}: no {SMOOTH_STEP!r} signature in this file")
         state = self.initial_state() if state is None else state
-        probs = np.asarray(probs, np.float32).reshape(1, self.n_classes)
+        probs = np.asarray(probs, np.float32).reshape(1, self.n_outputs)
         result = self._invoke(self._smooth, **{self._outputs["probs"]: probs, self._inputs["state"]: _state(state)})
         return self._step(result, with_probs=False)
 
@@ -147,7 +156,7 @@ class TFLiteModel:
     def probabilities(self, frames: np.ndarray) -> np.ndarray:
         """(N, K) raw probabilities of a batch of frames (the smoothing is left to the caller)."""
         state = self.initial_state()
-        return np.stack([self.step(frame, state).probs for frame in frames]) if len(frames) else np.empty((0, self.n_classes), np.float32)
+        return np.stack([self.step(frame, state).probs for frame in frames]) if len(frames) else np.empty((0, self.n_outputs), np.float32)
 
     def _invoke(self, runner, **inputs: np.ndarray) -> dict[str, np.ndarray]:
         if self._invoked:

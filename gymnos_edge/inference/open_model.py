@@ -31,6 +31,10 @@ class KerasFrameModel:
         return self.run.metadata.labels
 
     @property
+    def rest_class(self) -> bool:
+        return self.run.metadata.rest_class
+
+    @property
     def sampling(self) -> SamplingConfig:
         return self.run.metadata.sampling
 

@@ -19,7 +19,8 @@ _BATCH = 16
 class FrameModel(Protocol):
     """Anything that turns a batch of RGB frames into class probabilities (Keras run, TFLite file)."""
 
-    labels: tuple[str, ...]
+    labels: tuple[str, ...]  # the exercises; label K (= len(labels)) means rest
+    rest_class: bool  # True when the probabilities have a trained rest column after the exercises
     sampling: SamplingConfig
     smoothing: SmoothingParams
 
@@ -31,15 +32,17 @@ class Prediction:
     video: Path
     labels: tuple[str, ...]
     params: SmoothingParams
+    rest_class: bool
     times: np.ndarray  # (T,)
-    probs: np.ndarray  # (T, K) raw model output
-    smoothed: np.ndarray  # (T, K)
+    probs: np.ndarray  # (T, N) raw model output: K exercises (+ rest when rest_class)
+    smoothed: np.ndarray  # (T, N)
     shown: np.ndarray  # (T,) the label a phone shows, K = rest
     held: np.ndarray  # (T,) steps the candidate was held, to date sets back
     timeline: Timeline
 
     @property
     def raw_labels(self) -> np.ndarray:
+        """Per-frame argmax; with a trained rest class its index K is rest, as in `shown`."""
         return np.argmax(self.probs, axis=1)
 
 
@@ -70,19 +73,34 @@ def predict_video(
     flush()
     if not times:
         raise UserError(f"{video}: no frames could be sampled; is the video empty?")
-    return prediction_from_probs(video, model.labels, np.asarray(times), np.concatenate(probs), params)
+    return prediction_from_probs(
+        video, model.labels, np.asarray(times), np.concatenate(probs), params, rest_class=model.rest_class
+    )
 
 
 def prediction_from_probs(
-    video: Path, labels: tuple[str, ...], times: np.ndarray, probs: np.ndarray, params: SmoothingParams
+    video: Path,
+    labels: tuple[str, ...],
+    times: np.ndarray,
+    probs: np.ndarray,
+    params: SmoothingParams,
+    rest_class: bool = False,
 ) -> Prediction:
     """Smooth a probability timeline and cut it into sets (shared by every kind of model)."""
-    smoothed = smooth_sequence(probs, params)
+    expected = len(labels) + int(rest_class)
+    if probs.shape[-1] != expected:
+        raise UserError(
+            f"{video}: the model gives {probs.shape[-1]} probabilities per frame but its metadata names "
+            f"{len(labels)} exercises{' plus rest' if rest_class else ''} ({expected}); the model and its "
+            "metadata do not belong together"
+        )
+    smoothed = smooth_sequence(probs, params, rest_class=rest_class)
     timeline = segment(times, smoothed.labels, labels, params.interval_s, smoothed.smoothed, smoothed.held)
     return Prediction(
         video=video,
         labels=labels,
         params=params,
+        rest_class=rest_class,
         times=times,
         probs=probs.astype(np.float32),
         smoothed=smoothed.smoothed,

@@ -11,7 +11,7 @@ import pandas as pd
 
 from gymnos_edge.common.atomic import write_json, write_text
 from gymnos_edge.inference.predict import Prediction
-from gymnos_edge.sets.segments import REST_LABEL
+from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.data.video import open_video, probe_video
 from gymnos_edge.data.video_writer import write_video
 

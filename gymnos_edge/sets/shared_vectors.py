@@ -21,8 +21,9 @@ import numpy as np
 
 from gymnos_edge.common.atomic import write_text
 from gymnos_edge.common.errors import UserError
-from gymnos_edge.sets.segments import REST_LABEL, segment
-from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence
+from gymnos_edge.common.contract import REST_LABEL
+from gymnos_edge.sets.segments import segment
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, rest_index, smooth_sequence
 
 MARGIN = 1e-4  # far above float32 rounding drift of the EMA, far below any meaningful probability
 MAX_DRAWS = 100  # seeds of two cases lie 100 apart
@@ -53,6 +54,11 @@ class VectorCase:
     expected_sets: tuple[str, ...]
     seed: int
     params: SmoothingParams = SmoothingParams()
+    rest_class: bool = False  # the probabilities have a trained rest column after the labels
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.labels) + int(self.rest_class)
 
 
 def _squat(frames: int, level: float = 0.93, concentration: float = 60.0) -> Block:
@@ -61,6 +67,11 @@ def _squat(frames: int, level: float = 0.93, concentration: float = 60.0) -> Blo
 
 def _press(frames: int, level: float = 0.93, concentration: float = 60.0) -> Block:
     return Block((1 - level, level), frames, concentration)
+
+
+def _with_rest(squat: float, press: float, frames: int, concentration: float = 60.0) -> Block:
+    """Squat, overhead press and a trained rest class; rest gets what is left."""
+    return Block((squat, press, round(1 - squat - press, 6)), frames, concentration)
 
 
 CASES = (
@@ -174,6 +185,57 @@ CASES = (
         expected_sets=("squat",),
         seed=900,
     ),
+    VectorCase(
+        name="rest_class_sets",
+        description="A model with a trained rest class: rest, a squat set, a rest where rest leads, an "
+        "overhead-press set, rest. Rest is entered and left like a set (enter/exit on its own "
+        "smoothed probability, min_rest_s), so each set is shown once and each rest as rest.",
+        labels=TWO,
+        rest_class=True,
+        blocks=(
+            _with_rest(0.05, 0.05, 20),
+            _with_rest(0.9, 0.04, 35),
+            _with_rest(0.06, 0.06, 30),
+            _with_rest(0.04, 0.9, 35),
+            _with_rest(0.05, 0.05, 20),
+        ),
+        expected_sets=("squat", "overhead_press"),
+        seed=1000,
+    ),
+    VectorCase(
+        name="rest_class_steady_rest",
+        description="A trained rest class and nothing but a noisy rest, with single confident squat and "
+        "press frames in it: no set is ever shown.",
+        labels=TWO,
+        rest_class=True,
+        blocks=(
+            _with_rest(0.1, 0.1, 25, 8.0),
+            _with_rest(0.9, 0.05, 1),
+            _with_rest(0.1, 0.1, 15, 8.0),
+            _with_rest(0.05, 0.9, 1),
+            _with_rest(0.1, 0.1, 25, 8.0),
+        ),
+        expected_sets=(),
+        seed=1100,
+    ),
+    VectorCase(
+        name="rest_class_hysteresis",
+        description="A trained rest class: a squat set, then 4 s where rest leads only slightly "
+        "(squat stays above exit, rest below enter): squat is kept; then rest clearly leads and "
+        "is shown; then 4 s where squat leads slightly: rest is kept (above exit) until squat "
+        "passes enter.",
+        labels=TWO,
+        rest_class=True,
+        blocks=(
+            _with_rest(0.9, 0.04, 30),
+            _with_rest(0.47, 0.01, 20, 2000.0),
+            _with_rest(0.05, 0.05, 20),
+            _with_rest(0.52, 0.01, 20, 2000.0),
+            _with_rest(0.9, 0.04, 25),
+        ),
+        expected_sets=("squat", "squat"),
+        seed=1200,
+    ),
 )
 
 
@@ -194,7 +256,9 @@ def draw_probs(blocks: tuple[Block, ...], seed: int) -> np.ndarray:
     return (counts / RESOLUTION).astype(np.float32)
 
 
-def close_calls(probs: np.ndarray, params: SmoothingParams, margin: float = MARGIN) -> list[str]:
+def close_calls(
+    probs: np.ndarray, params: SmoothingParams, margin: float = MARGIN, rest_class: bool = False
+) -> list[str]:
     """Threshold comparisons of the reference run that lie within `margin` of flipping.
 
     Checked at every step: the top smoothed probability against enter and
@@ -202,13 +266,14 @@ def close_calls(probs: np.ndarray, params: SmoothingParams, margin: float = MARG
     is shown), and, once the top class can be proposed, a near tie for the top.
     """
     n = probs.shape[1]
-    states = smooth_sequence(probs, params).states
-    shown_before = np.concatenate([[n], states[:-1, n]]).astype(np.int64)
+    states = smooth_sequence(probs, params, rest_class=rest_class).states
+    rest = rest_index(n, rest_class)
+    shown_before = np.concatenate([[rest], states[:-1, n]]).astype(np.int64)
     found = []
     for t, (ema, shown) in enumerate(zip(states[:, :n].astype(np.float64), shown_before)):
         ordered = np.sort(ema)
         checks = [("top", ordered[-1], "enter", params.enter), ("top", ordered[-1], "floor", params.floor)]
-        if shown < n:
+        if shown < n:  # a shown set, or a trained rest class
             checks.append(("shown", ema[shown], "exit", params.exit))
         if ordered[-1] >= float(np.float32(params.enter)) - margin:
             checks.append(("top", ordered[-1], "runner-up", ordered[-2]))
@@ -222,14 +287,14 @@ def build_vector(case: VectorCase) -> dict[str, Any]:
     """The vector of `case`, drawn from the first seed (from `case.seed` on) without close calls."""
     for seed in range(case.seed, case.seed + MAX_DRAWS):
         probs = draw_probs(case.blocks, seed)
-        if not close_calls(probs, case.params):
+        if not close_calls(probs, case.params, rest_class=case.rest_class):
             return _vector(case, probs)
     raise UserError(f"vector {case.name}: every one of {MAX_DRAWS} draws has a close threshold call")
 
 
 def _vector(case: VectorCase, probs: np.ndarray) -> dict[str, Any]:
-    params, n = case.params, len(case.labels)
-    result = smooth_sequence(probs, params)
+    params, n = case.params, case.n_outputs
+    result = smooth_sequence(probs, params, rest_class=case.rest_class)
     times = np.arange(len(probs)) * params.interval_s
     timeline = segment(
         times, result.labels, case.labels, params.interval_s, confidences=result.smoothed, held=result.held
@@ -242,9 +307,10 @@ def _vector(case: VectorCase, probs: np.ndarray) -> dict[str, Any]:
         "description": case.description,
         "labels": list(case.labels),
         "rest_label": REST_LABEL,
+        "rest_class": case.rest_class,
         "params": params.to_dict(),
         "derived": params.derived(),
-        "initial_state": _floats(initial_state(n)),
+        "initial_state": _floats(initial_state(n, case.rest_class)),
         "probs": _floats(probs),
         "states": _floats(result.states),
         "smoothed": _floats(result.smoothed),

@@ -95,14 +95,24 @@ def _steps(seconds: float, interval_s: float) -> int:
     return max(1, math.ceil(seconds / interval_s - 1e-9))
 
 
-def state_size(n_classes: int) -> int:
-    return n_classes + STATE_EXTRA
+def rest_index(n_outputs: int, rest_class: bool) -> int:
+    """The label value that means rest: K, the number of exercises, with or without a rest output.
+
+    A model without a rest class has K outputs and K is one past the last; a model with a trained
+    rest class has K + 1 outputs and K is that class. Either way label K is rest.
+    """
+    return n_outputs - 1 if rest_class else n_outputs
 
 
-def initial_state(n_classes: int) -> np.ndarray:
+def state_size(n_outputs: int) -> int:
+    return n_outputs + STATE_EXTRA
+
+
+def initial_state(n_outputs: int, rest_class: bool = False) -> np.ndarray:
     """Uniform smoothed probabilities, showing rest, no candidate held."""
-    state = np.full(state_size(n_classes), 1.0 / n_classes, dtype=np.float32)
-    state[n_classes:] = [n_classes, n_classes, 0]
+    state = np.full(state_size(n_outputs), 1.0 / n_outputs, dtype=np.float32)
+    rest = rest_index(n_outputs, rest_class)
+    state[n_outputs:] = [rest, rest, 0]
     return state
 
 
@@ -132,17 +142,22 @@ class _NumpyOps:
 NUMPY_OPS = _NumpyOps()
 
 
-def step(state: Any, probs: Any, params: SmoothingParams, ops: Any = NUMPY_OPS) -> tuple[Any, Any, Any]:
+def step(
+    state: Any, probs: Any, params: SmoothingParams, ops: Any = NUMPY_OPS, rest_class: bool = False
+) -> tuple[Any, Any, Any]:
     """Advance the state machine by one frame.
 
-    `state` is (..., K+3) and `probs` is (..., K), float32. Returns
-    `(next_state, smoothed, label)` where `label` is (...,) int32 and K means rest.
+    `probs` is (..., N) float32: N = K exercises, plus one trained rest class last when
+    `rest_class`; `state` is (..., N+3). Returns `(next_state, smoothed, label)` where `label`
+    is (...,) int32 and K means rest. With a rest class, rest is entered, kept and left like a
+    set (the same enter/exit hysteresis on its own smoothed probability, `min_rest_s` to show
+    it); the floor still proposes rest when no class is confident.
     Pass `ops=keras.ops` to build the same step into a Keras graph.
     """
     n = probs.shape[-1]
     f32 = "float32"
     alpha = np.float32(params.alpha)
-    rest = np.float32(n)
+    rest = np.float32(rest_index(n, rest_class))
 
     ema = state[..., :n]
     shown = state[..., n : n + 1]
@@ -155,7 +170,10 @@ def step(state: Any, probs: Any, params: SmoothingParams, ops: Any = NUMPY_OPS) 
     shown_mask = ops.cast(ops.equal(ops.arange(n, dtype=f32), shown), f32)
     shown_value = ops.sum(ema * shown_mask, axis=-1, keepdims=True)
 
-    keep = ops.logical_and(ops.less(shown, rest), ops.greater_equal(shown_value, np.float32(params.exit)))
+    # Without a rest class, rest has no probability to keep it: it is what remains when no set is kept.
+    keep = ops.greater_equal(shown_value, np.float32(params.exit))
+    if not rest_class:
+        keep = ops.logical_and(ops.less(shown, rest), keep)
     entered = ops.where(ops.greater_equal(top_value, np.float32(params.enter)), top, rest)
     proposal = ops.where(keep, shown, entered)
     proposal = ops.where(ops.less(top_value, np.float32(params.floor)), rest, proposal)
@@ -175,8 +193,8 @@ def step(state: Any, probs: Any, params: SmoothingParams, ops: Any = NUMPY_OPS) 
 class SmoothedSequence:
     """Every step of the state machine over one sequence of frames."""
 
-    states: np.ndarray  # (T, K+3), the state after each step
-    smoothed: np.ndarray  # (T, K)
+    states: np.ndarray  # (T, N+3), the state after each step
+    smoothed: np.ndarray  # (T, N)
     labels: np.ndarray  # (T,), K = rest
 
     @property
@@ -206,17 +224,17 @@ def validate_probs(probs: Any, n_classes: int | None = None, source: str = "prob
     return array.astype(np.float32)
 
 
-def smooth_sequence(probs: Any, params: SmoothingParams) -> SmoothedSequence:
-    """Run `step` over a whole (T, K) sequence (or a (B, T, K) batch of them)."""
+def smooth_sequence(probs: Any, params: SmoothingParams, rest_class: bool = False) -> SmoothedSequence:
+    """Run `step` over a whole (T, N) sequence (or a (B, T, N) batch of them)."""
     array = np.asarray(probs, dtype=np.float32)
     sequences = array if array.ndim == 3 else array[None]
     for index, sequence in enumerate(sequences):
         validate_probs(sequence, source=f"sequence {index}" if array.ndim == 3 else "probabilities")
     batch, frames, n = sequences.shape
-    state = np.broadcast_to(initial_state(n), (batch, state_size(n))).copy()
+    state = np.broadcast_to(initial_state(n, rest_class), (batch, state_size(n))).copy()
     states = np.empty((batch, frames, state_size(n)), np.float32)
     for t in range(frames):
-        state, _, _ = step(state, sequences[:, t], params)
+        state, _, _ = step(state, sequences[:, t], params, rest_class=rest_class)
         states[:, t] = state
     result_states = states if array.ndim == 3 else states[0]
     return SmoothedSequence(

@@ -40,10 +40,12 @@ class ModelSpec:
     image_size: int = 224
     head: Head = Head.seed
     weights: str = "imagenet"  # "imagenet", "none", or a path to a .h5 / .weights.h5 file
+    rest_class: bool = False  # a trained rest output after the exercises
 
     @property
     def n_classes(self) -> int:
-        return len(self.labels)
+        """Outputs of the classifier: the exercises, plus rest when it is trained."""
+        return len(self.labels) + int(self.rest_class)
 
 
 def build_backbone(image_size: int, weights: str, seed: int = 0, n_classes: int | None = None) -> keras.Model:

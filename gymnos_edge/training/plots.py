@@ -23,7 +23,10 @@ def save_figure(figure, target: Path) -> None:
 
 def plot_confusions(reports: dict[str, ClassificationReport], labels: Sequence[str], target: Path) -> None:
     splits = [s for s in ("train", "val", "test") if s in reports]
-    figure, axes = plt.subplots(1, len(splits), figsize=(4.2 * len(splits), 3.8), squeeze=False)
+    # Tick labels only on the first panel's y axis and room between panels, so no label overlaps a neighbour.
+    figure, axes = plt.subplots(
+        1, len(splits), figsize=(4.6 * len(splits), 4.0), squeeze=False, sharey=True, layout="constrained"
+    )
     for axis, split in zip(axes[0], splits):
         matrix = np.asarray(reports[split].confusion)
         axis.imshow(matrix, cmap="Blues")
@@ -33,7 +36,8 @@ def plot_confusions(reports: dict[str, ClassificationReport], labels: Sequence[s
         axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         axis.set_yticks(range(len(labels)), labels)
         axis.set_xlabel("predicted")
-        axis.set_ylabel("true")
+        if axis is axes[0][0]:
+            axis.set_ylabel("true")
         axis.set_title(f"{split}: {reports[split].accuracy:.1%} of {reports[split].frames} frames")
     figure.suptitle("Frame confusion per split")
     save_figure(figure, target)

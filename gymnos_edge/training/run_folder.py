@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gymnos_edge import __version__
+from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.common.atomic import atomic_path, write_json
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.jsonfile import read_json
@@ -42,10 +43,21 @@ class RunMetadata:
     weights_fingerprint: str
     smoothing: dict[str, float]
     manifest: str = ""
+    rest_class: bool = False  # runs written before the rest class existed had none
     splits: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     package_version: str = __version__
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of the probability vector: the exercises, plus the trained rest class last."""
+        return len(self.output_names)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The name of each probability the model outputs, in order."""
+        return self.labels + ((REST_LABEL,) if self.rest_class else ())
 
     @property
     def sampling(self) -> SamplingConfig:

@@ -14,6 +14,7 @@ from gymnos_edge.common.atomic import require_replaceable, write_json
 from gymnos_edge.training.frame_scores import ClassificationReport, classification_report
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, estimated_frames, extract_features
+from gymnos_edge.common.contract import REST_LABEL, Gaps
 from gymnos_edge.data.manifest import ManifestCheck, require_valid
 from gymnos_edge.training.heads import Head
 from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing, build_backbone, build_classifier, build_head
@@ -36,6 +37,7 @@ class TrainConfig:
     patience: int = 5
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     holdout_group: str | None = None
+    gaps: Gaps = Gaps.rest
     seed: int = 0
     force: bool = False  # replace an existing run folder (never a folder that is not a run)
     cache_dir: Path | None = None  # default: features.default_cache_dir()
@@ -67,6 +69,33 @@ class TrainResult:
 
 
 @dataclass(frozen=True)
+class TrainingSpan:
+    """Frames of one stretch of video, all with one target: an exercise, or rest (index K)."""
+
+    request: SpanRequest
+    target: int
+
+
+def training_spans(check: ManifestCheck, gaps: Gaps) -> tuple[list[TrainingSpan], bool]:
+    """Every span to train on and whether the model gets a rest class.
+
+    Exercise spans train their label; explicit `rest` spans, and with `gaps=rest` the time no
+    span covers, train the rest class (index K, after the K exercises).
+    """
+    labels = check.manifest.labels
+    index = {label: i for i, label in enumerate(labels)}
+    rest = len(labels)
+    spans = [
+        TrainingSpan(SpanRequest(s.video, *check.span_bounds(s)), rest if s.label == REST_LABEL else index[s.label])
+        for s in check.manifest.spans
+    ]
+    if gaps == Gaps.rest:
+        for video in check.manifest.videos:
+            spans.extend(TrainingSpan(SpanRequest(video, a, b), rest) for a, b in check.gaps(video))
+    return spans, any(span.target == rest for span in spans)
+
+
+@dataclass(frozen=True)
 class _SplitData:
     features: np.ndarray
     labels: np.ndarray
@@ -78,17 +107,22 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
     check = require_valid(config.manifest)  # every manifest problem before any heavy work
     manifest = check.manifest
     labels = manifest.labels
-    if len(labels) < 2:
-        raise UserError(f"{manifest.path}: need at least 2 labels to train a classifier, found {list(labels)}")
+    spans, rest_class = training_spans(check, Gaps(config.gaps))
+    classes = list(labels) + ([REST_LABEL] if rest_class else [])
+    if len(classes) < 2:
+        raise UserError(
+            f"{manifest.path}: need at least 2 classes to train a classifier, found {classes}; add spans of another "
+            f"exercise, or leave time between sets uncovered (or label it {REST_LABEL!r}) to train rest"
+        )
     plan = plan_splits(manifest, config.holdout_group, seed=config.seed)
     warnings = list(plan.warnings) + missing_classes(plan, manifest)
     folder = config.run_folder()
     require_replaceable(folder, config.force, METADATA_FILE, "run folder")
 
-    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, len(labels))
+    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, len(classes))
     fingerprint = weights_fingerprint(backbone)
     feature_model = keras.Sequential([CaffePreprocessing(), backbone])
-    requests = [SpanRequest(s.video, *check.span_bounds(s)) for s in manifest.spans]
+    requests = [span.request for span in spans]
     callbacks.on_plan(plan, estimated_frames(requests, config.sampling))
     entries, stats = extract_features(
         requests,
@@ -98,11 +132,11 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
         FeatureCache(config.cache_dir),
         callbacks.on_frames,
     )
-    data = _split_data(check, plan, entries, labels)
-    _require_frames(data, labels, manifest.path)
+    data = _split_data(plan, spans, entries)
+    _require_frames(data, classes, manifest.path)
 
     keras.utils.set_random_seed(config.seed)
-    head = build_head(tuple(data["train"].features.shape[1:]), len(labels), config.head)
+    head = build_head(tuple(data["train"].features.shape[1:]), len(classes), config.head)
     head.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -116,7 +150,7 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
         validation_data=(data["val"].features.astype(np.float32), data["val"].labels) if has_val else None,
         epochs=config.epochs,
         batch_size=config.batch_size,
-        class_weight=_class_weights(data["train"].labels, len(labels)),
+        class_weight=_class_weights(data["train"].labels, len(classes)),
         callbacks=[
             keras.callbacks.EarlyStopping(
                 monitor="val_loss" if has_val else "loss", patience=config.patience, restore_best_weights=True
@@ -130,7 +164,7 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
     seconds_per_epoch = (time.perf_counter() - fit_started) / max(1, epochs_run)
 
     reports = {
-        split: classification_report(split_data.labels, _predict(head, split_data.features), labels)
+        split: classification_report(split_data.labels, _predict(head, split_data.features), classes)
         for split, split_data in data.items()
     }
     classifier = build_classifier(backbone, head, config.sampling.image_size)
@@ -156,6 +190,7 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
         weights_fingerprint=fingerprint,
         smoothing=SmoothingParams(interval_s=config.sampling.every_s).to_dict(),
         manifest=str(manifest.path.resolve()),
+        rest_class=rest_class,
         splits=_split_summary(plan, data, manifest),
         metrics={s: {"accuracy": r.accuracy, "frames": r.frames} for s, r in reports.items()},
     )
@@ -165,7 +200,7 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
 
         folder.mkdir(parents=True, exist_ok=True)
         write_json(folder / "metrics.json", metrics)
-        plot_confusions(reports, labels, folder / "confusion.png")
+        plot_confusions(reports, classes, folder / "confusion.png")
         plot_curves(history.history, folder / "curves.png")
 
     run = save_run(folder, classifier, metadata, extra_files={"report": write_report})
@@ -179,15 +214,14 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
     )
 
 
-def _split_data(check: ManifestCheck, plan: SplitPlan, entries, labels) -> dict[str, _SplitData]:
-    index = {label: i for i, label in enumerate(labels)}
+def _split_data(plan: SplitPlan, spans: list[TrainingSpan], entries) -> dict[str, _SplitData]:
     grouped: dict[str, tuple[list, list]] = {}
-    for span, entry in zip(check.manifest.spans, entries):
+    for span, entry in zip(spans, entries):
         if len(entry.timestamps) == 0:
             continue
-        features, targets = grouped.setdefault(plan.by_video[span.video], ([], []))
+        features, targets = grouped.setdefault(plan.by_video[span.request.video], ([], []))
         features.append(entry.features)
-        targets.append(np.full(len(entry.timestamps), index[span.label], np.int64))
+        targets.append(np.full(len(entry.timestamps), span.target, np.int64))
     return {
         split: _SplitData(np.concatenate(grouped[split][0]), np.concatenate(grouped[split][1]))
         for split in ("train", "val", "test")
