@@ -31,11 +31,11 @@ SIZE = 224
 
 
 def seed_run(folder: Path, manifest: Path):
-    spec = ModelSpec(labels=("overhead_press", "squat"), image_size=SIZE, head="seed", weights="none")
+    spec = ModelSpec(labels=("overhead_press", "squat"), image_size=SIZE, head="flatten", weights="none")
     model = build_model(spec)
     metadata = RunMetadata(
         name="seed", labels=spec.labels, image_size=SIZE, resize="squash", every_s=0.2, preprocessing=PREPROCESSING,
-        head="seed", weights="none", weights_fingerprint="-", smoothing=SmoothingParams().to_dict(),
+        head="flatten", weights="none", weights_fingerprint="-", smoothing=SmoothingParams().to_dict(),
         manifest=str(manifest),
     )  # fmt: skip
     return save_run(folder / "runs" / "seed", model, metadata)

@@ -106,7 +106,7 @@ def main() -> None:
         light.fit(cached, targets[: len(cached)], batch_size=batch, epochs=epochs, verbose=0)
         light_epoch_s = (time.perf_counter() - started) / epochs
 
-    print(f"frames: {len(frames)} at {args.image_size}×{args.image_size}, seed head, random backbone, batch {batch}")
+    print(f"frames: {len(frames)} at {args.image_size}×{args.image_size}, flatten head, random backbone, batch {batch}")
     print(f"(a) original-style epoch : {original_epoch_s:8.2f} s")
     print(f"(b) cached-feature epoch : {cached_epoch_s:8.3f} s")
     print(f"speed-up (a)/(b)         : {original_epoch_s / cached_epoch_s:8.0f}×   (goal ≥ 100×)")

@@ -163,10 +163,24 @@ def test_labels_unknown_to_the_model_are_a_clear_error(trained_run, demo_manifes
     assert "Traceback" not in result.output
 
 
-def test_an_empty_split_is_a_clear_error(trained_run, demo_manifest):
-    result = runner.invoke(app, ["evaluate", str(demo_manifest), "--model", str(trained_run.folder)])  # test split
+def test_without_a_test_split_evaluate_scores_val_like_bench(trained_run, demo_manifest, tmp_path):
+    out = tmp_path / "scores.json"
+    result = runner.invoke(app, ["evaluate", str(demo_manifest), "--model", str(trained_run.folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "scored split 'val'" in result.output
+    assert json.loads(out.read_text())["split"] == "val"
+
+
+def test_an_empty_split_is_a_clear_error(trained_run, demo_manifest, tmp_path):
+    lines = demo_manifest.read_text().splitlines()
+    only_train = tmp_path / "train_only.csv"
+    only_train.write_text("\n".join([lines[0] + ",split"] + [line + ",train" for line in lines[1:]]) + "\n")
+    for video in load_manifest(demo_manifest).videos:  # the copy's relative paths must still find the videos
+        (tmp_path / "videos").mkdir(exist_ok=True)
+        (tmp_path / "videos" / video.name).symlink_to(video)
+    result = runner.invoke(app, ["evaluate", str(only_train), "--model", str(trained_run.folder)])
     assert result.exit_code == 1
-    assert "no video in split 'test'" in result.output and "--split" in result.output
+    assert "no video in split 'val'" in result.output and "--split" in result.output
 
 
 def test_tune_needs_a_run_folder(demo_manifest, tmp_path):

@@ -26,7 +26,8 @@ from gymnos_edge.export.tflite import (
 from gymnos_edge.export.validate import Check, Validation, reference_vectors
 from gymnos_edge.training.classifier import PREPROCESSING
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, step
-from gymnos_edge.inference.litert_model import SERVING, SMOOTH_STEP, TFLiteModel
+from gymnos_edge.common.contract import SERVING, SMOOTH_STEP
+from gymnos_edge.inference.litert_model import TFLiteModel
 from conftest import LABELS, make_untrained_run
 from test_tflite_model import stub_classifier, stub_metadata
 
@@ -427,7 +428,7 @@ def test_formats_table_drives_the_docs():
 @pytest.mark.slow
 def test_seed_architecture_exports_at_full_size(tmp_path, demo_manifest):
     """224 px, Flatten head (the original architecture): fp32 and int8 TFLite and Core ML, all validated."""
-    run = make_untrained_run(tmp_path / "runs" / "seed", image_size=224, head="seed", manifest=demo_manifest)
+    run = make_untrained_run(tmp_path / "runs" / "seed", image_size=224, head="flatten", manifest=demo_manifest)
     options = ExportOptions(
         quantizations=(Quantization.fp32, Quantization.int8), out=tmp_path / "export", calibration_frames=16,
         validation_frames=8,

@@ -21,10 +21,11 @@ from typing import Callable
 
 import numpy as np
 
+from gymnos_edge.common.contract import LATEST, RUNS_DIR
 from gymnos_edge import __version__
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.jsonfile import read_json
-from gymnos_edge.evaluation.evaluate import VideoResult, score, truth_at, videos_of_split
+from gymnos_edge.evaluation.evaluate import choose_split, VideoResult, score, truth_at
 from gymnos_edge.data.manifest import require_valid
 from gymnos_edge.inference.predict import prediction_from_probs
 from gymnos_edge.data.sampler import sample_frames
@@ -192,12 +193,7 @@ class _Frames:
 def load_frames(manifest: Path, split: str, labels: tuple[str, ...], run_metadata, sampling) -> tuple[_Frames, str]:
     check = require_valid(manifest, expected_labels=labels)
     assignment = run_metadata.splits.get("assignment", {}) if run_metadata else {}
-    chosen = split
-    videos = videos_of_split(check, split, assignment)
-    if not videos and split == "test":
-        chosen, videos = "val", videos_of_split(check, "val", assignment)
-    if not videos:
-        raise UserError(f"{manifest}: no videos in split {split!r}; pass --split val or --split all")
+    chosen, videos = choose_split(check, split, assignment)
     times, frames, truth, groups = [], [], [], []
     for video in videos:
         sampled = list(sample_frames(video, sampling))
@@ -238,7 +234,7 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
     from gymnos_edge.inference.litert_model import TFLiteModel
 
     metadata = read_export(config.export_dir)
-    run_folder = config.run or Path("runs") / metadata.get("run", "latest")
+    run_folder = config.run or RUNS_DIR / metadata.get("run", LATEST)
     run = load_run(run_folder)
     if tuple(run.metadata.labels) != tuple(metadata["labels"]):
         raise UserError(f"{run_folder}: its labels {list(run.metadata.labels)} differ from the export's {metadata['labels']}")

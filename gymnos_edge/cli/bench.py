@@ -9,6 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
+from gymnos_edge.common.contract import DEFAULT_RUN, EXPORT_DIR
 from gymnos_edge.cli.support import console, errors, user_errors
 
 
@@ -43,7 +44,7 @@ def bench_command(
     from gymnos_edge.training.run_folder import load_run
 
     if export_dir is None:
-        export_dir = Path("export") / load_run(Path("runs") / "latest").metadata.name
+        export_dir = EXPORT_DIR / load_run(DEFAULT_RUN).metadata.name
     config = BenchConfig(export_dir=export_dir, run=run, manifest=manifest, split=split, threads=_threads(threads),
                          warmup=warmup, runs=runs)  # fmt: skip
     with console.status("Benchmarking…") as status:

@@ -24,38 +24,25 @@ def evaluate_command(
 
     Example: [bold]gymnos-edge evaluate demo_data/manifest.csv --split val --tune[/]
     """
-    from gymnos_edge.common.atomic import write_json
-    from gymnos_edge.evaluation.evaluate import predict_split, score, tune_smoothing, videos_of_split
-    from gymnos_edge.inference.open_model import KerasFrameModel, open_frame_model
-    from gymnos_edge.data.manifest import require_valid
+    from gymnos_edge.evaluation.evaluate import EvaluateCallbacks, EvaluateConfig, evaluate_run
 
-    if tune and model.suffix in (".tflite", ".mlpackage", ".mlmodel"):
-        # Checked before opening: an exported model may not even load on this machine.
-        errors.print("[red]error:[/] --tune saves into a run folder; pass --model RUN_FOLDER")
-        raise typer.Exit(1)
-    frame_model = open_frame_model(model)
-    run = getattr(frame_model, "run", None)
-    assignment = run.metadata.splits.get("assignment", {}) if run else {}
-    check = require_valid(manifest, expected_labels=frame_model.labels)
-    count = len(videos_of_split(check, split, assignment))
-    if tune:
-        count += len(videos_of_split(check, "val", assignment))
+    config = EvaluateConfig(manifest=manifest, model=model, split=split, tune=tune, out=out)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
-        task = progress.add_task("Videos", total=count)
-        if tune:
-            val = predict_split(manifest, frame_model, "val", assignment, lambda v: progress.update(task, advance=1))
-            params, f1 = tune_smoothing(val, frame_model.smoothing)
-            run = run.save_metadata(run.metadata.with_smoothing(params))
-            frame_model = KerasFrameModel(run)
-            console.print(f"[green]✓[/] tuned on val (set F1@50 {f1:.1f}); saved into {run.folder}/metadata.json:")
-            console.print(params.to_dict())
-        results = predict_split(manifest, frame_model, split, assignment, lambda v: progress.update(task, advance=1))
-    evaluation = score(results, split)
-    _print(evaluation)
-    _print_sets(evaluation)
-    target = out or ((run.report_folder if run else Path(model).parent) / f"evaluation_{split}.json")
-    write_json(target, evaluation.to_dict())
-    console.print(f"[green]✓[/] wrote {target}")
+        task = progress.add_task("Videos", total=None)
+        callbacks = EvaluateCallbacks(
+            on_plan=lambda count: progress.update(task, total=count),
+            on_video=lambda video: progress.update(task, advance=1),
+        )
+        result = evaluate_run(config, callbacks)
+    if result.tuned is not None:
+        console.print(f"[green]✓[/] tuned on val (set F1@50 {result.tuned_f1:.1f}); "
+                      f"saved into {result.run_folder}/metadata.json:")  # fmt: skip
+        console.print(result.tuned.to_dict())
+    if result.evaluation.split != split:
+        errors.print(f"[yellow]note:[/] no video in split {split!r}; scored split {result.evaluation.split!r}")
+    _print(result.evaluation)
+    _print_sets(result.evaluation)
+    console.print(f"[green]✓[/] wrote {result.written}")
 
 
 def _print(evaluation) -> None:

@@ -22,7 +22,7 @@ def train_command(
     weights: Annotated[
         str, typer.Option(help="Backbone weights: 'imagenet' (downloads once), 'none', or a .h5 / .weights.h5 path.")
     ] = "imagenet",
-    head: Annotated[Head, typer.Option(help="seed: Flatten head of the original; gap: light head for phones.")] = Head.seed,
+    head: Annotated[Head, typer.Option(help="flatten: the original Flatten → Dense(1024) head; gap: light head for phones.")] = Head.flatten,
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs; early stopping on val loss ends sooner.")] = 30,
     batch_size: Annotated[int, typer.Option(min=1, help="Frames per head step.")] = 64,
     image_size: Annotated[int, typer.Option(min=32, help="Square model input in pixels.")] = 224,

@@ -7,6 +7,7 @@ and the benchmarks can import it cheaply.
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 
 # The reserved label of "not exercising". In a manifest, time no span covers is rest; a span may
 # also say `rest` explicitly. A model may have a trained rest output (the last one, index K
@@ -19,3 +20,30 @@ class Gaps(str, Enum):
 
     rest = "rest"  # frames of the trained rest class (the rule evaluate uses for the truth)
     ignore = "ignore"  # left out: for partly annotated videos
+
+
+# ---------------------------------------------------------------- folders
+# Every output goes under the working folder unless the user says otherwise.
+RUNS_DIR = Path("runs")  # runs/NAME/: one trained model each
+LATEST = "latest"  # runs/latest: a link to the newest run
+DEFAULT_RUN = RUNS_DIR / LATEST
+EXPORT_DIR = Path("export")  # export/NAME/: the phone models of run NAME
+METADATA_FILE = "metadata.json"  # in a run folder and in an export folder: the one source of truth
+LABELS_FILE = "labels.txt"  # in an export folder: one label per line, index order
+EXPORT_REPORT_FILE = "export_report.json"
+
+FRAME_BATCH = 16  # frames per classifier call on desktops: one batch shape, so compiled graphs are reused
+
+# ---------------------------------------------------------------- exported graphs
+# Feature names shared by every format. Core ML reserves "state" as a keyword of its
+# program text (stateful models, iOS 18) and renames such inputs, so the state is "state_in".
+IMAGE = "image"
+STATE = "state_in"
+PROBS = "probs"
+SMOOTHED = "smoothed"
+LABEL = "label"
+NEXT_STATE = "next_state"
+OUTPUTS = (PROBS, SMOOTHED, LABEL, NEXT_STATE)
+SERVING = "serving_default"  # TFLite signature: image + state → all outputs
+SMOOTH_STEP = "smooth_step"  # TFLite signature: probs + state → the state machine alone
+EMBEDDED_METADATA = "gymnos_edge"  # name of the metadata entry embedded in every exported .tflite

@@ -13,7 +13,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from gymnos_edge.common.contract import REST_LABEL
+from gymnos_edge.common.atomic import write_json
+from gymnos_edge.common.contract import DEFAULT_RUN, REST_LABEL
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.manifest import ManifestCheck, require_valid
 from gymnos_edge.evaluation.set_metrics import AggregateMetrics, aggregate, evaluate_sequence
@@ -73,6 +74,23 @@ def videos_of_split(check: ManifestCheck, split: str, assignment: dict[str, str]
     return [v for v in manifest.videos if assignment.get(str(v)) == split]
 
 
+def choose_split(check: ManifestCheck, split: str, assignment: dict[str, str]) -> tuple[str, list[Path]]:
+    """The split to score and its videos; the default `test` falls back to `val` when it has none.
+
+    `evaluate` and `bench` choose the same way: a manifest without a test split (or a run trained
+    without `--holdout-group`) is scored on the held-out val videos, and says so.
+    """
+    videos = videos_of_split(check, split, assignment)
+    if not videos and split == "test":
+        split, videos = "val", videos_of_split(check, "val", assignment)
+    if not videos:
+        raise UserError(
+            f"{check.manifest.path}: no video in split {split!r}; choose --split train/val/test/all "
+            "(without a split column, splits come from the run that trained the model)"
+        )
+    return split, videos
+
+
 def predict_split(
     manifest_path: Path | str,
     model: FrameModel,
@@ -81,12 +99,7 @@ def predict_split(
     on_video: Callable[[Path], None] = lambda v: None,
 ) -> list[VideoResult]:
     check = require_valid(manifest_path, expected_labels=model.labels)
-    videos = videos_of_split(check, split, assignment)
-    if not videos:
-        raise UserError(
-            f"{manifest_path}: no video in split {split!r}; choose --split train/val/test/all "
-            "(without a split column, splits come from the run that trained the model)"
-        )
+    _, videos = choose_split(check, split, assignment)
     results = []
     for video in videos:
         prediction = predict_video(video, model)
@@ -151,3 +164,57 @@ def tune_smoothing(results: Sequence[VideoResult], base: SmoothingParams) -> tup
             best = (key, params)
     assert best is not None
     return best[1], best[0][0]
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    manifest: Path
+    model: Path = DEFAULT_RUN  # a run folder or an exported .tflite
+    split: str = "test"  # falls back to val when the manifest has no test videos
+    tune: bool = False  # grid-search the smoothing on val and save it into the run first
+    out: Path | None = None  # default: RUN/report/evaluation_SPLIT.json
+
+
+@dataclass
+class EvaluateCallbacks:
+    """Hooks for a user interface; the library itself prints nothing."""
+
+    on_plan: Callable[[int], None] = lambda videos: None
+    on_video: Callable[[Path], None] = lambda video: None
+
+
+@dataclass(frozen=True)
+class EvaluateResult:
+    evaluation: Evaluation
+    written: Path
+    tuned: SmoothingParams | None = None  # saved into the run's metadata.json
+    tuned_f1: float | None = None
+    run_folder: Path | None = None
+
+
+def evaluate_run(config: EvaluateConfig, callbacks: EvaluateCallbacks = EvaluateCallbacks()) -> EvaluateResult:
+    """Score a model on a manifest split (after tuning its smoothing on val, with `tune`), and save the scores."""
+    from gymnos_edge.inference.open_model import KerasFrameModel, open_frame_model
+
+    model_path = Path(config.model)
+    if config.tune and model_path.suffix in (".tflite", ".mlpackage", ".mlmodel"):
+        # Checked before opening: an exported model may not even load on this machine.
+        raise UserError("--tune saves into a run folder; pass --model RUN_FOLDER")
+    frame_model = open_frame_model(model_path)
+    run = getattr(frame_model, "run", None)
+    assignment = run.metadata.splits.get("assignment", {}) if run else {}
+    check = require_valid(config.manifest, expected_labels=frame_model.labels)
+    split, videos = choose_split(check, config.split, assignment)
+    count = len(videos) + (len(choose_split(check, "val", assignment)[1]) if config.tune else 0)
+    callbacks.on_plan(count)
+    tuned = tuned_f1 = None
+    if config.tune:
+        val = predict_split(config.manifest, frame_model, "val", assignment, callbacks.on_video)
+        tuned, tuned_f1 = tune_smoothing(val, frame_model.smoothing)
+        run = run.save_metadata(run.metadata.with_smoothing(tuned))
+        frame_model = KerasFrameModel(run)
+    results = predict_split(config.manifest, frame_model, split, assignment, callbacks.on_video)
+    evaluation = score(results, split)
+    target = config.out or ((run.report_folder if run else model_path.parent) / f"evaluation_{split}.json")
+    write_json(target, evaluation.to_dict())
+    return EvaluateResult(evaluation, Path(target), tuned, tuned_f1, run.folder if run else None)

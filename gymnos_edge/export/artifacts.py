@@ -20,14 +20,21 @@ from typing import Any
 from gymnos_edge import __version__
 from gymnos_edge.common.atomic import write_json, write_text
 from gymnos_edge.export.formats import ExportFormat
-from gymnos_edge.export.wrapper import IMAGE, LABEL, NEXT_STATE, PROBS, SMOOTHED, STATE
 from gymnos_edge.training.run_folder import RunMetadata
-from gymnos_edge.common.contract import REST_LABEL
+from gymnos_edge.common.contract import (
+    EXPORT_REPORT_FILE as REPORT_FILE,
+    IMAGE,
+    LABEL,
+    LABELS_FILE,
+    METADATA_FILE,
+    NEXT_STATE,
+    PROBS,
+    REST_LABEL,
+    SMOOTHED,
+    STATE,
+)
 from gymnos_edge.sets.smoothing import initial_state, state_size
 
-METADATA_FILE = "metadata.json"
-LABELS_FILE = "labels.txt"
-REPORT_FILE = "export_report.json"
 
 IMAGE_INPUT = {
     "tflite": "float32 (1, S, S, 3), RGB 0..255; the Caffe preprocessing is inside the graph",

@@ -32,19 +32,8 @@ import numpy as np
 
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.formats import COREML_PALETTE_BITS
-from gymnos_edge.export.wrapper import (
-    IMAGE,
-    LABEL,
-    NEXT_STATE,
-    OUTPUTS,
-    PROBS,
-    SMOOTHED,
-    SMOOTHING_LAYER,
-    STATE,
-    build_wrapper,
-    classes_of,
-    image_size_of,
-)
+from gymnos_edge.common.contract import IMAGE, LABEL, NEXT_STATE, OUTPUTS, PROBS, SMOOTHED, STATE
+from gymnos_edge.export.wrapper import SMOOTHING_LAYER, build_wrapper, classes_of, image_size_of
 from gymnos_edge.training.classifier import CAFFE_BGR_MEAN
 from gymnos_edge.sets.smoothing import SmoothingParams, state_size
 

@@ -30,10 +30,9 @@ from gymnos_edge.export.coreml import CoreMLCompression
 from gymnos_edge.export.formats import ExportFormat, Quantization, Runtime, coreml_format, tflite_format
 from gymnos_edge.export.frames import manifest_frames, synthetic_frames
 from gymnos_edge.export.validate import Reference, Validation, reference_vectors, validate_coreml, validate_tflite
-from gymnos_edge.training.run_folder import LATEST, Run, RunMetadata, load_run
+from gymnos_edge.common.contract import DEFAULT_RUN, EXPORT_DIR
+from gymnos_edge.training.run_folder import Run, RunMetadata, load_run
 
-DEFAULT_RUN = Path("runs") / LATEST
-EXPORT_ROOT = Path("export")
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ class ExportValidationError(UserError):
 
 
 def default_out(metadata: RunMetadata) -> Path:
-    return EXPORT_ROOT / metadata.name
+    return EXPORT_DIR / metadata.name
 
 
 def export_run(

@@ -42,16 +42,9 @@ import numpy as np
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
 from gymnos_edge.export.formats import Quantization
-from gymnos_edge.export.wrapper import (
-    IMAGE,
-    PROBS,
-    SMOOTHING_LAYER,
-    STATE,
-    build_wrapper,
-    classes_of,
-)
+from gymnos_edge.common.contract import EMBEDDED_METADATA, IMAGE, PROBS, SERVING, SMOOTH_STEP, STATE
+from gymnos_edge.export.wrapper import SMOOTHING_LAYER, build_wrapper, classes_of
 from gymnos_edge.sets.smoothing import STATE_EXTRA, SmoothingParams, initial_state, state_size
-from gymnos_edge.inference.litert_model import METADATA_NAME, SERVING, SMOOTH_STEP
 
 _WEIGHT_INPUT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "BATCH_MATMUL": 1, "TRANSPOSE_CONV": 1}
 _DEQUANTIZE_FLOAT16_VERSION = 3  # the DEQUANTIZE kernel version that reads float16
@@ -297,7 +290,7 @@ def embed_metadata(model: bytes, metadata: dict[str, Any]) -> bytes:
     payload = json.dumps(metadata, sort_keys=False).encode("utf-8")
     model_object.buffers.append(_buffer(np.frombuffer(payload, np.uint8)))
     entry = schema.MetadataT()
-    entry.name, entry.buffer = METADATA_NAME.encode(), len(model_object.buffers) - 1
+    entry.name, entry.buffer = EMBEDDED_METADATA.encode(), len(model_object.buffers) - 1
     model_object.metadata = [m for m in (model_object.metadata or []) if m.name != entry.name] + [entry]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model_object))
 

@@ -13,18 +13,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from gymnos_edge.common.contract import IMAGE, STATE
 from gymnos_edge.training.classifier import split_classifier
 from gymnos_edge.sets.smoothing import STATE_EXTRA, SmoothingParams, step
 
-# Feature names shared by every format. Core ML reserves "state" as a keyword of its
-# program text (stateful models, iOS 18) and renames such inputs, so the state is "state_in".
-IMAGE = "image"
-STATE = "state_in"
-PROBS = "probs"
-SMOOTHED = "smoothed"
-LABEL = "label"
-NEXT_STATE = "next_state"
-OUTPUTS = (PROBS, SMOOTHED, LABEL, NEXT_STATE)
 SMOOTHING_LAYER = "smoothing"
 
 

@@ -22,10 +22,10 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from gymnos_edge.common.contract import FRAME_BATCH
 from gymnos_edge.common.atomic import atomic_path
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames
 
-BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,8 @@ def _compute_span(
     chunks: list[np.ndarray] = []
     for batch_stamps, batch in _prefetched_batches(request, sampling):
         count = len(batch)
-        if count < BATCH:  # one batch shape, so the backbone's compiled graph is reused
-            batch = np.concatenate([batch, np.zeros((BATCH - count, *batch.shape[1:]), batch.dtype)])
+        if count < FRAME_BATCH:  # one batch shape, so the backbone's compiled graph is reused
+            batch = np.concatenate([batch, np.zeros((FRAME_BATCH - count, *batch.shape[1:]), batch.dtype)])
         chunks.append(np.asarray(feature_fn(batch))[:count].astype(np.float16))
         stamps.extend(batch_stamps)
         on_frames(len(batch_stamps))
@@ -172,7 +172,7 @@ def _prefetched_batches(request: SpanRequest, sampling: SamplingConfig) -> Itera
             for stamp, frame in sample_frames(request.video, sampling, request.start_s, request.end_s):
                 stamps.append(stamp)
                 frames.append(frame)
-                if len(frames) == BATCH:
+                if len(frames) == FRAME_BATCH:
                     batches.put((stamps, np.stack(frames).astype(np.float32)))
                     stamps, frames = [], []
             if frames:

@@ -23,16 +23,13 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from gymnos_edge.common.contract import EMBEDDED_METADATA, METADATA_FILE, SERVING, SMOOTH_STEP
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.jsonfile import read_json
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig, resize_frame
 from gymnos_edge.sets.smoothing import SmoothingParams
 
-SERVING = "serving_default"
-SMOOTH_STEP = "smooth_step"
-METADATA_FILE = "metadata.json"
-METADATA_NAME = "gymnos_edge"  # name of the metadata entry embedded in every exported .tflite
 _REQUIRED = ("labels", "rest_label", "image_size", "resize", "interval_s", "initial_state", "smoothing", "inputs", "outputs")
 
 
@@ -212,7 +209,7 @@ def read_embedded_metadata(path: Path | str) -> dict[str, Any] | None:
             root = schema.Model.GetRootAs(data, 0)
             for m in range(root.MetadataLength()):
                 entry = root.Metadata(m)
-                if entry.Name().decode() == METADATA_NAME:
+                if entry.Name().decode() == EMBEDDED_METADATA:
                     return json.loads(bytes(root.Buffers(entry.Buffer()).DataAsNumpy()).decode("utf-8"))
     except (ValueError, IndexError, OSError, struct.error, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UserError(f"{path}: not a readable .tflite file ({type(error).__name__})") from None

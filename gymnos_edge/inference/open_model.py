@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from gymnos_edge.common.contract import FRAME_BATCH
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.training.run_folder import Run, load_run
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.sets.smoothing import SmoothingParams
 
-_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class KerasFrameModel:
     """A run's classifier, fed in fixed-size batches so its compiled graph is reused."""
 
     run: Run
-    batch_size: int = _BATCH
+    batch_size: int = FRAME_BATCH
     _model: object = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -8,12 +8,12 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from gymnos_edge.common.contract import FRAME_BATCH
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames
 from gymnos_edge.sets.segments import Timeline, segment
 from gymnos_edge.sets.smoothing import SmoothingParams, smooth_sequence
 
-_BATCH = 16
 
 
 class FrameModel(Protocol):
@@ -68,7 +68,7 @@ def predict_video(
     for timestamp, frame in sample_frames(video, model.sampling):
         times.append(timestamp)
         batch.append(frame)
-        if len(batch) == _BATCH:
+        if len(batch) == FRAME_BATCH:
             flush()
     flush()
     if not times:

@@ -236,6 +236,23 @@ CASES = (
         expected_sets=("squat", "squat"),
         seed=1200,
     ),
+    VectorCase(
+        name="rest_class_keeps_rest",
+        description="A trained rest class with enter + exit < 1 (enter 0.55, exit 0.3), where keeping a "
+        "shown rest differs from falling back to it: squat passes enter while rest stays above exit, "
+        "so rest is kept, as a shown set would be; squat is shown only once rest drops under exit.",
+        labels=TWO,
+        rest_class=True,
+        blocks=(
+            _with_rest(0.05, 0.05, 20),
+            _with_rest(0.6, 0.02, 20, 2000.0),
+            _with_rest(0.85, 0.05, 25),
+            _with_rest(0.05, 0.05, 25),
+        ),
+        expected_sets=("squat",),
+        seed=1300,
+        params=SmoothingParams(enter=0.55, exit=0.3),
+    ),
 )
 
 

@@ -38,7 +38,7 @@ class CaffePreprocessing(keras.layers.Layer):
 class ModelSpec:
     labels: tuple[str, ...]
     image_size: int = 224
-    head: Head = Head.seed
+    head: Head = Head.flatten
     weights: str = "imagenet"  # "imagenet", "none", or a path to a .h5 / .weights.h5 file
     rest_class: bool = False  # a trained rest output after the exercises
 
@@ -129,10 +129,10 @@ def _quietly(load, path: str) -> None:
         load(path)
 
 
-def build_head(feature_shape: tuple[int, ...], n_classes: int, head: Head = Head.seed) -> keras.Model:
+def build_head(feature_shape: tuple[int, ...], n_classes: int, head: Head = Head.flatten) -> keras.Model:
     """The trainable part; softmax because exactly one exercise is shown at a time."""
     features = keras.Input(shape=feature_shape, name="features")
-    pooled = keras.layers.Flatten()(features) if head is Head.seed else keras.layers.GlobalAveragePooling2D()(features)
+    pooled = keras.layers.Flatten()(features) if head is Head.flatten else keras.layers.GlobalAveragePooling2D()(features)
     hidden = keras.layers.Dense(1024, activation="relu", name="dense")(pooled)
     hidden = keras.layers.Dropout(0.5, name="dropout")(hidden)
     probs = keras.layers.Dense(n_classes, activation="softmax", name="probs")(hidden)

@@ -1,4 +1,4 @@
-"""The classifier heads on offer; kept apart from model.py so the CLI can list them without importing Keras."""
+"""The classifier heads on offer; kept apart from classifier.py so the CLI can list them without importing Keras."""
 
 from __future__ import annotations
 
@@ -6,5 +6,10 @@ from enum import Enum
 
 
 class Head(str, Enum):
-    seed = "seed"  # Flatten → Dense(1024) → Dropout → Dense(K): the original architecture
+    flatten = "flatten"  # Flatten → Dense(1024) → Dropout → Dense(K): the original architecture
     gap = "gap"  # GlobalAveragePooling instead of Flatten: ~50× fewer head weights, for phones
+
+    @classmethod
+    def _missing_(cls, value):
+        # Runs written before the rename call the original head "seed".
+        return cls.flatten if value == "seed" else None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gymnos_edge import __version__
-from gymnos_edge.common.contract import REST_LABEL
+from gymnos_edge.common.contract import DEFAULT_RUN, LATEST, METADATA_FILE, REST_LABEL
 from gymnos_edge.common.atomic import atomic_path, write_json
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.jsonfile import read_json
@@ -24,8 +24,6 @@ from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.sets.smoothing import SmoothingParams
 
 MODEL_FILE = "model.keras"
-METADATA_FILE = "metadata.json"
-LATEST = "latest"
 
 
 @dataclass(frozen=True)
@@ -115,7 +113,7 @@ class Run:
         return Run(self.folder, metadata)
 
 
-def load_run(folder: Path | str = Path("runs") / LATEST) -> Run:
+def load_run(folder: Path | str = DEFAULT_RUN) -> Run:
     """Open a run folder (default `runs/latest`), checking that it is complete."""
     folder = Path(folder)
     if folder.is_file() and folder.name == MODEL_FILE:

@@ -14,12 +14,12 @@ from gymnos_edge.common.atomic import require_replaceable, write_json
 from gymnos_edge.training.frame_scores import ClassificationReport, classification_report
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, estimated_frames, extract_features
-from gymnos_edge.common.contract import REST_LABEL, Gaps
+from gymnos_edge.common.contract import METADATA_FILE, REST_LABEL, RUNS_DIR, Gaps
 from gymnos_edge.data.manifest import ManifestCheck, require_valid
 from gymnos_edge.training.heads import Head
 from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing, build_backbone, build_classifier, build_head
 from gymnos_edge.training.classifier import weights_fingerprint
-from gymnos_edge.training.run_folder import METADATA_FILE, Run, RunMetadata, save_run
+from gymnos_edge.training.run_folder import Run, RunMetadata, save_run
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.data.splits import SplitPlan, missing_classes, plan_splits
@@ -30,7 +30,7 @@ class TrainConfig:
     manifest: Path
     out: Path | None = None  # default: runs/<manifest folder>-<time>
     weights: str = "imagenet"
-    head: Head = Head.seed
+    head: Head = Head.flatten
     epochs: int = 30
     batch_size: int = 64  # head steps are cheap on cached features; fewer Adam updates of 25 M weights
     learning_rate: float = 1e-4
@@ -46,7 +46,7 @@ class TrainConfig:
         if self.out is not None:
             return Path(self.out)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        return Path("runs") / f"{Path(self.manifest).resolve().parent.name}-{stamp}"
+        return RUNS_DIR / f"{Path(self.manifest).resolve().parent.name}-{stamp}"
 
 
 @dataclass

@@ -47,7 +47,8 @@ struct LiveLabelView: View {
 
     private var title: String {
         guard let live else { return "…" }
-        return live.isRest ? "Rest" : DisplayText.label(live.name)
+        // At rest (label K) the name is the model's rest label, with or without a trained rest class.
+        return DisplayText.label(live.name)
     }
 }
 

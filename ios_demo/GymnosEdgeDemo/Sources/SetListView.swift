@@ -1,7 +1,11 @@
 import SwiftUI
 import WorkoutCore
 
-/// Every set so far with its duration and mean confidence, and the rests between them; newest first.
+/// Every set so far with its duration and mean confidence, and the rests around them; newest first.
+///
+/// Rows follow `gymnos-edge predict`: every run of the shown label in time order, a set
+/// numbered with its confidence, a rest (label K, with or without a trained rest class)
+/// under the model's rest label, and nothing but a hint until the first set is shown.
 struct SetListView: View {
     let segments: [Segment]
     let onReset: () -> Void
@@ -14,15 +18,13 @@ struct SetListView: View {
         let inProgress: Bool
     }
 
-    /// Rests before the first set are warm-up, not part of the list.
     private var rows: [Row] {
+        guard segments.contains(where: { !$0.isRest }) else { return [] }
         var rows: [Row] = []
         var sets = 0
         for (index, segment) in segments.enumerated() {
             if !segment.isRest {
                 sets += 1
-            } else if sets == 0 {
-                continue
             }
             rows.append(Row(
                 id: index,
@@ -86,7 +88,12 @@ struct SetListView: View {
     private func restRow(_ segment: Segment, inProgress: Bool) -> some View {
         HStack {
             Spacer().frame(width: 28)
-            Text(inProgress ? "Resting" : "Rest")
+            VStack(alignment: .leading, spacing: 2) {
+                Text(DisplayText.label(segment.label))
+                if inProgress {
+                    Text("in progress").font(.caption)
+                }
+            }
             Spacer()
             Text(DisplayText.duration(segment.duration)).monospacedDigit()
             Spacer().frame(width: 48)

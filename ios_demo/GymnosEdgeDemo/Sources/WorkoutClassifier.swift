@@ -6,7 +6,10 @@ import WorkoutCore
 /// back as the next frame's `state`.
 ///
 /// The model does all the work, smoothing included; this type only moves
-/// pixels and the state in and out. Not thread-safe: use it from one queue.
+/// pixels and the state in and out. Its `probs` and `smoothed` outputs hold one
+/// value per exercise, plus one for rest when the model has a trained rest class
+/// (`metadata.outputCount`); a model whose outputs do not match its metadata is
+/// refused. Not thread-safe: use it from one queue.
 final class WorkoutClassifier {
     let metadata: ModelMetadata
     private let model: VNCoreMLModel
@@ -43,8 +46,16 @@ final class WorkoutClassifier {
         guard stateCount == metadata.stateSize else {
             throw ClassifierError.stateSizeMismatch(expected: metadata.stateSize, got: stateCount)
         }
-        guard description.outputDescriptionsByName[metadata.outputs.nextState] != nil else {
+        let outputs = description.outputDescriptionsByName
+        guard outputs[metadata.outputs.nextState] != nil else {
             throw ClassifierError.missingOutput(name: metadata.outputs.nextState)
+        }
+        // One value per exercise, plus rest with a trained rest class; checked here when the
+        // model declares its output shapes, and on every frame otherwise.
+        for name in [metadata.outputs.probs, metadata.outputs.smoothed] {
+            if let shape = outputs[name]?.multiArrayConstraint?.shape, !shape.isEmpty {
+                try metadata.checkOutput(name, count: shape.reduce(1) { $0 * $1.intValue })
+            }
         }
 
         let visionModel = try VNCoreMLModel(for: coreMLModel)
@@ -71,8 +82,16 @@ final class WorkoutClassifier {
         let handler = VNImageRequestHandler(cvPixelBuffer: pixelBuffer, orientation: .up, options: [:])
         try handler.perform([request])
         let observations = request.results as? [VNCoreMLFeatureValueObservation] ?? []
+        func output(_ name: String) -> MLMultiArray? {
+            observations.first(where: { $0.featureName == name })?.featureValue.multiArrayValue
+        }
+        for name in [metadata.outputs.probs, metadata.outputs.smoothed] {
+            if let values = output(name) {
+                try metadata.checkOutput(name, count: values.count)
+            }
+        }
         let name = metadata.outputs.nextState
-        guard let array = observations.first(where: { $0.featureName == name })?.featureValue.multiArrayValue else {
+        guard let array = output(name) else {
             throw ClassifierError.noOutput(name: name)
         }
         let next = (0..<array.count).map { array[$0].floatValue }

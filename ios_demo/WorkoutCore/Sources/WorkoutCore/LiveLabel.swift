@@ -2,13 +2,15 @@ import Foundation
 
 /// What the screen shows for the latest classified frame.
 public struct LiveLabel: Equatable, Sendable {
-    /// Class index, or K for rest.
+    /// Exercise index, or K for rest.
     public var labelIndex: Int
+    /// The exercise's name, or the rest label.
     public var name: String
     public var isRest: Bool
-    /// Smoothed probability of the shown class; `nil` at rest.
+    /// Smoothed probability of the shown exercise; `nil` at rest.
     public var confidence: Float?
-    /// Smoothed probability of every class, in class-index order.
+    /// Smoothed probability of every model output in index order: the K exercises,
+    /// then rest when the model has a trained rest class.
     public var smoothed: [Float]
     public var timestamp: TimeInterval
 }

@@ -6,17 +6,21 @@ import Foundation
 /// and the state layout; nothing here is duplicated in the app. Keys the app
 /// does not use are ignored, so newer exports still load.
 public struct ModelMetadata: Codable, Equatable, Sendable {
-    /// Names of the classes, in class-index order (K of them).
+    /// Names of the exercises, in class-index order (K of them); rest is never among them.
     public var labels: [String]
     /// Name shown while no set is in progress; label index K.
     public var restLabel: String
+    /// Whether the model has a trained rest class: its `probs` and `smoothed` outputs then hold
+    /// K + 1 values, rest last (label index K either way). Exports from before the rest class
+    /// do not write the key and have none.
+    public var restClass: Bool
     /// Side of the square image the model takes, in pixels.
     public var imageSize: Int
     /// How frames are brought to `imageSize`; squash when the file does not say.
     public var resize: ResizePolicy
     /// Seconds between two classified frames.
     public var interval: TimeInterval
-    /// Length of the state vector, K + 3.
+    /// Length of the state vector, N + 3 for N = K outputs (K + 1 with a rest class).
     public var stateSize: Int
     /// The state to feed with the first frame.
     public var initialState: [Float]
@@ -67,6 +71,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case labels
         case restLabel = "rest_label"
+        case restClass = "rest_class"
         case imageSize = "image_size"
         case resize
         case interval = "interval_s"
@@ -81,6 +86,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
     public init(
         labels: [String],
         restLabel: String = "rest",
+        restClass: Bool = false,
         imageSize: Int,
         resize: ResizePolicy = .squash,
         smoothing: SmoothingParameters = SmoothingParameters(),
@@ -91,10 +97,11 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
     ) {
         self.labels = labels
         self.restLabel = restLabel
+        self.restClass = restClass
         self.imageSize = imageSize
         self.resize = resize
         self.interval = smoothing.interval
-        self.stateSize = labels.count + StateVector.extraCount
+        self.stateSize = StateVector.size(classCount: labels.count, restClass: restClass)
         self.initialState = initialState
         self.smoothing = smoothing
         self.modelFile = modelFile
@@ -106,6 +113,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         labels = try container.decode([String].self, forKey: .labels)
         restLabel = try container.decode(String.self, forKey: .restLabel)
+        restClass = try container.decodeIfPresent(Bool.self, forKey: .restClass) ?? false
         imageSize = try container.decode(Int.self, forKey: .imageSize)
         let resizeName = try container.decodeIfPresent(String.self, forKey: .resize)
         guard let resize = ResizePolicy(rawValue: resizeName ?? ResizePolicy.squash.rawValue) else {
@@ -125,8 +133,11 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
         outputs = try container.decode(Outputs.self, forKey: .outputs)
     }
 
-    /// Number of classes, K.
+    /// Number of exercises, K; also the label index of rest.
     public var classCount: Int { labels.count }
+
+    /// Number of values in the model's `probs` and `smoothed` outputs, N: K, plus one with a rest class.
+    public var outputCount: Int { StateVector.outputCount(classCount: classCount, restClass: restClass) }
 
     /// Name of the model file without its extension, as Xcode names the compiled model.
     public var modelName: String { (modelFile as NSString).deletingPathExtension }
@@ -134,6 +145,24 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
     /// Name of label index `index`, where `classCount` means rest.
     public func name(ofLabel index: Int) -> String {
         labels.indices.contains(index) ? labels[index] : restLabel
+    }
+
+    /// Reads a `next_state` of this model.
+    public func state(_ values: [Float]) throws -> StateVector {
+        try StateVector(values, classCount: classCount, restClass: restClass)
+    }
+
+    /// Checks that a model output of per-class values (`probs`, `smoothed`) holds `count` values,
+    /// one per exercise plus the rest class when there is one.
+    public func checkOutput(_ name: String, count: Int) throws {
+        guard count == outputCount else {
+            throw ModelMetadataError.outputSizeMismatch(
+                output: name,
+                expected: outputCount,
+                got: count,
+                restClass: restClass
+            )
+        }
     }
 
     /// Decodes and checks metadata; every failure is a `ModelMetadataError`.
@@ -192,15 +221,16 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
                 reason: "(\(interval)) must equal smoothing.interval_s (\(smoothing.interval))"
             )
         }
-        let expectedSize = labels.count + StateVector.extraCount
+        let expectedSize = StateVector.size(classCount: labels.count, restClass: restClass)
         if stateSize != expectedSize {
+            let classes = "\(labels.count) classes" + (restClass ? " plus rest" : "")
             throw ModelMetadataError.invalidValue(
                 key: "state_size",
-                reason: "must be \(expectedSize) for \(labels.count) classes, got \(stateSize)"
+                reason: "must be \(expectedSize) for \(classes), got \(stateSize)"
             )
         }
         do {
-            _ = try StateVector(initialState, classCount: labels.count)
+            _ = try state(initialState)
         } catch let error as StateVectorError {
             throw ModelMetadataError.invalidValue(key: "initial_state", reason: error.description)
         }
@@ -239,6 +269,7 @@ extension ModelMetadataError {
         switch type {
         case is String.Type: return "a string"
         case is Int.Type: return "a whole number"
+        case is Bool.Type: return "true or false"
         case is Double.Type, is Float.Type: return "a number"
         case is [String].Type: return "a list of strings"
         case is [Float].Type: return "a list of numbers"

@@ -8,6 +8,8 @@ public enum ModelMetadataError: Error, Equatable, Sendable {
     case missingKey(String)
     case wrongType(key: String, expected: String)
     case invalidValue(key: String, reason: String)
+    /// A model output holds another number of per-class values than metadata.json implies.
+    case outputSizeMismatch(output: String, expected: Int, got: Int, restClass: Bool)
 }
 
 extension ModelMetadataError: LocalizedError, CustomStringConvertible {
@@ -33,6 +35,12 @@ extension ModelMetadataError: LocalizedError, CustomStringConvertible {
             return "metadata.json: \"\(key)\" should be \(expected)"
         case .invalidValue(let key, let reason):
             return "metadata.json: \"\(key)\" \(reason)"
+        case .outputSizeMismatch(let output, let expected, let got, let restClass):
+            let exercises = expected - (restClass ? 1 : 0)
+            let names = "\(exercises) exercise\(exercises == 1 ? "" : "s")"
+                + (restClass ? " plus a rest class" : " and no rest class")
+            return "The model's \"\(output)\" output holds \(got) values but metadata.json names \(names) "
+                + "(\(expected)); copy the model and metadata.json from the same export"
         }
     }
 }

@@ -9,8 +9,11 @@ import Foundation
 /// the new run is dated back to the first frame its candidate was proposed
 /// (`held - 1` frames earlier), taking those frames from the run before it.
 public struct SetTracker: Sendable {
+    /// The exercises, K of them; label index K is rest.
     public let labels: [String]
     public let restLabel: String
+    /// Whether the model has a trained rest output, so each state holds K + 1 smoothed values.
+    public let restClass: Bool
     public let interval: TimeInterval
 
     /// Runs that ended, oldest first; sets and rests alternate.
@@ -26,28 +29,40 @@ public struct SetTracker: Sendable {
     private struct Run: Sendable {
         var label: Int
         var times: [TimeInterval] = []
-        /// K smoothed probabilities per frame, frame after frame.
+        /// N smoothed probabilities per frame (K, plus rest with a rest class), frame after frame.
         var smoothed: [Float] = []
     }
 
-    public init(labels: [String], restLabel: String = "rest", interval: TimeInterval) {
+    public init(labels: [String], restLabel: String = "rest", restClass: Bool = false, interval: TimeInterval) {
         precondition(!labels.isEmpty, "a tracker needs at least one class")
         precondition(interval > 0, "the frame interval must be positive")
         self.labels = labels
         self.restLabel = restLabel
+        self.restClass = restClass
         self.interval = interval
     }
 
     public init(metadata: ModelMetadata) {
-        self.init(labels: metadata.labels, restLabel: metadata.restLabel, interval: metadata.interval)
+        self.init(
+            labels: metadata.labels,
+            restLabel: metadata.restLabel,
+            restClass: metadata.restClass,
+            interval: metadata.interval
+        )
     }
 
+    /// Number of exercises, K; also the label index of rest.
     public var classCount: Int { labels.count }
+    /// Smoothed values per state, N: K, plus one with a rest class.
+    public var outputCount: Int { StateVector.outputCount(classCount: classCount, restClass: restClass) }
 
     /// Adds one processed frame: its presentation time and the graph's `next_state`.
     public mutating func consume(timestamp: TimeInterval, state: StateVector) throws {
         guard state.classCount == classCount else {
             throw SetTrackerError.classCountMismatch(expected: classCount, got: state.classCount)
+        }
+        guard state.restClass == restClass else {
+            throw SetTrackerError.restClassMismatch(expected: restClass, got: state.restClass)
         }
         if let previous = latestTimestamp, !(timestamp > previous) {
             throw SetTrackerError.timestampNotIncreasing(previous: previous, got: timestamp)
@@ -60,10 +75,10 @@ public struct SetTracker: Sendable {
             let kept = current.times.count - movedBack
             var next = Run(label: label)
             next.times = Array(current.times[kept...])
-            next.smoothed = Array(current.smoothed[(kept * classCount)...])
+            next.smoothed = Array(current.smoothed[(kept * outputCount)...])
             if kept > 0 {
                 current.times.removeLast(movedBack)
-                current.smoothed.removeLast(movedBack * classCount)
+                current.smoothed.removeLast(movedBack * outputCount)
                 finished.append(segment(of: current))
             }
             run = next
@@ -78,7 +93,7 @@ public struct SetTracker: Sendable {
 
     /// Adds one processed frame from the raw `next_state` values.
     public mutating func consume(timestamp: TimeInterval, nextState: [Float]) throws {
-        try consume(timestamp: timestamp, state: StateVector(nextState, classCount: classCount))
+        try consume(timestamp: timestamp, state: StateVector(nextState, classCount: classCount, restClass: restClass))
     }
 
     /// Forgets every frame, as at the start of a new session.
@@ -129,7 +144,7 @@ public struct SetTracker: Sendable {
         if !isRest {
             var total = 0.0
             for frame in run.times.indices {
-                total += Double(run.smoothed[frame * classCount + run.label])
+                total += Double(run.smoothed[frame * outputCount + run.label])
             }
             confidence = total / Double(run.times.count)
         }

@@ -3,7 +3,8 @@ import Foundation
 /// The tuning of the smoothing state machine, as saved in the model's metadata.
 ///
 /// The exported graph runs the state machine itself; the app only reads these
-/// values to show them and to pace frames at `interval`.
+/// values to show them and to pace frames at `interval`. Whether the model has a
+/// trained rest class is not a tuning value: it is `ModelMetadata.restClass`.
 public struct SmoothingParameters: Codable, Equatable, Sendable {
     /// Seconds between two classified frames.
     public var interval: TimeInterval
@@ -33,6 +34,22 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
         self.floor = floor
         self.minSet = minSet
         self.minRest = minRest
+    }
+
+    /// Weight of a new frame in the moving average, so the time constant holds for any
+    /// interval: `1 - exp(-interval / tau)`, or 1 when `tau` is 0 (docs/smoothing.md).
+    public var alpha: Double {
+        tau == 0 ? 1 : 1 - exp(-interval / tau)
+    }
+
+    /// Steps an exercise must be proposed before it is shown.
+    public var minSetSteps: Int { Self.steps(minSet, interval: interval) }
+    /// Steps rest must be proposed before it is shown.
+    public var minRestSteps: Int { Self.steps(minRest, interval: interval) }
+
+    /// Whole steps, so float32 graphs and float64 references agree on every comparison.
+    private static func steps(_ seconds: TimeInterval, interval: TimeInterval) -> Int {
+        max(1, Int((seconds / interval - 1e-9).rounded(.up)))
     }
 
     enum CodingKeys: String, CodingKey {

@@ -60,6 +60,98 @@ final class ModelMetadataTests: XCTestCase {
         XCTAssertEqual(metadata.name(ofLabel: 2), "rest")
     }
 
+    /// The same export from a run with a trained rest class: `labels` stay the exercises,
+    /// the state and `probs` gain the rest value.
+    private func exportedWithRestClass() -> [String: Any] {
+        var object = exported()
+        object["rest_class"] = true
+        object["state_size"] = 6
+        object["initial_state"] = [1.0 / 3, 1.0 / 3, 1.0 / 3, 2, 2, 0]
+        return object
+    }
+
+    func testAnExportWithoutRestClassHasNone() throws {
+        let metadata = try decode(exported())
+        XCTAssertFalse(metadata.restClass)
+        XCTAssertEqual(metadata.outputCount, 2)
+
+        var object = exported()
+        object["rest_class"] = false
+        XCTAssertEqual(try decode(object), metadata)
+    }
+
+    func testDecodesARestClass() throws {
+        let metadata = try decode(exportedWithRestClass())
+        XCTAssertTrue(metadata.restClass)
+        XCTAssertEqual(metadata.labels, ["squat", "overhead_press"])
+        XCTAssertEqual(metadata.classCount, 2)
+        XCTAssertEqual(metadata.outputCount, 3)
+        XCTAssertEqual(metadata.stateSize, 6)
+        XCTAssertEqual(metadata.name(ofLabel: 2), "rest")
+        let initial = try metadata.state(metadata.initialState)
+        XCTAssertTrue(initial.isRest)
+        XCTAssertEqual(initial.smoothed.count, 3)
+        XCTAssertEqual(try ModelMetadata.decode(from: JSONEncoder().encode(metadata)), metadata)
+
+        let built = ModelMetadata(
+            labels: ["squat", "overhead_press"],
+            restClass: true,
+            imageSize: 96,
+            initialState: metadata.initialState
+        )
+        XCTAssertEqual(built.stateSize, 6)
+        XCTAssertNoThrow(try built.validate())
+    }
+
+    func testAStateThatDoesNotCountTheRestClassIsRefused() {
+        var object = exportedWithRestClass()
+        object["state_size"] = 5
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 6 for 2 classes plus rest, got 5"))
+
+        object = exportedWithRestClass()
+        object["initial_state"] = [0.5, 0.5, 2, 2, 0]
+        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 6 values, got 5"))
+
+        // A rest-class state read as if there were none.
+        object = exportedWithRestClass()
+        object["rest_class"] = nil
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 5 for 2 classes, got 6"))
+
+        object = exportedWithRestClass()
+        object["rest_class"] = "yes"
+        assertThrows(object, .wrongType(key: "rest_class", expected: "true or false"))
+    }
+
+    func testProbabilitiesMustCountTheExercisesAndTheRestClass() throws {
+        let plain = try decode(exported())
+        XCTAssertNoThrow(try plain.checkOutput("probs", count: 2))
+        XCTAssertThrowsError(try plain.checkOutput("probs", count: 3)) { error in
+            XCTAssertEqual(
+                error as? ModelMetadataError,
+                .outputSizeMismatch(output: "probs", expected: 2, got: 3, restClass: false)
+            )
+            XCTAssertEqual(
+                (error as? ModelMetadataError)?.description,
+                "The model's \"probs\" output holds 3 values but metadata.json names 2 exercises and no rest "
+                    + "class (2); copy the model and metadata.json from the same export."
+            )
+        }
+
+        let withRest = try decode(exportedWithRestClass())
+        XCTAssertNoThrow(try withRest.checkOutput("probs", count: 3))
+        XCTAssertThrowsError(try withRest.checkOutput("smoothed", count: 2)) { error in
+            XCTAssertEqual(
+                error as? ModelMetadataError,
+                .outputSizeMismatch(output: "smoothed", expected: 3, got: 2, restClass: true)
+            )
+            XCTAssertEqual(
+                (error as? ModelMetadataError)?.description,
+                "The model's \"smoothed\" output holds 2 values but metadata.json names 2 exercises plus a rest "
+                    + "class (3); copy the model and metadata.json from the same export."
+            )
+        }
+    }
+
     func testResizePolicyIsReadAndDefaultsToSquash() throws {
         var object = exported()
         object["resize"] = "crop"
@@ -170,6 +262,7 @@ final class ModelMetadataTests: XCTestCase {
             .missingKey("smoothing.tau_s"),
             .wrongType(key: "image_size", expected: "a whole number"),
             .invalidValue(key: "state_size", reason: "must be 5 for 2 classes, got 4"),
+            .outputSizeMismatch(output: "probs", expected: 3, got: 2, restClass: true),
         ]
         for error in errors {
             let text = error.localizedDescription

@@ -139,6 +139,56 @@ final class SetTrackerTests: XCTestCase {
         XCTAssertEqual(tracker.latestTimestamp, 1, "a refused frame changes nothing")
     }
 
+    func testARestClassTrackerReadsKPlusOneSmoothedValues() throws {
+        var tracker = SetTracker(labels: ["squat", "overhead_press"], restLabel: "rest", restClass: true, interval: 0.2)
+        XCTAssertEqual(tracker.outputCount, 3)
+        // Rest (its trained class leads) on frames 0-1; squat proposed from frame 2, shown from frame 3.
+        let frames: [[Float]] = [
+            [0.1, 0.1, 0.8, 2, 2, 1],
+            [0.2, 0.1, 0.7, 2, 2, 2],
+            [0.7, 0.1, 0.2, 2, 0, 1],
+            [0.9, 0.05, 0.05, 0, 0, 2],
+            [0.6, 0.1, 0.3, 0, 2, 1],
+            [0.2, 0.1, 0.7, 2, 2, 2],
+        ]
+        for (index, values) in frames.enumerated() {
+            try tracker.consume(timestamp: Double(index) * 0.2, nextState: values)
+        }
+        XCTAssertEqual(tracker.segments.map(\.label), ["rest", "squat", "rest"])
+        XCTAssertEqual(tracker.segments.map(\.labelIndex), [2, 0, 2])
+        XCTAssertEqual(tracker.segments.map(\.isRest), [true, false, true])
+        let set = try XCTUnwrap(tracker.sets.first)
+        XCTAssertEqual(set.start, 0.4, accuracy: 1e-12)
+        XCTAssertEqual(set.end, 0.8, accuracy: 1e-12)
+        XCTAssertEqual(set.meanConfidence ?? 0, (0.7 + 0.9) / 2, accuracy: 1e-6, "the squat column, not the rest one")
+        XCTAssertEqual(tracker.rests.count, 2)
+        XCTAssertEqual(tracker.current?.isRest, true)
+        XCTAssertEqual(tracker.current?.name, "rest")
+        XCTAssertNil(tracker.current?.confidence)
+        XCTAssertEqual(tracker.current?.smoothed, [0.2, 0.1, 0.7])
+    }
+
+    func testRefusesAStateWithOrWithoutARestClassThatTheTrackerDoesNotHave() throws {
+        var tracker = makeTracker()
+        let withRest = try StateVector([0.2, 0.1, 0.7, 2, 2, 1], classCount: 2, restClass: true)
+        XCTAssertThrowsError(try tracker.consume(timestamp: 0, state: withRest)) {
+            XCTAssertEqual($0 as? SetTrackerError, .restClassMismatch(expected: false, got: true))
+        }
+        XCTAssertThrowsError(try tracker.consume(timestamp: 0, nextState: [0.2, 0.1, 0.7, 2, 2, 1])) {
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 5, got: 6))
+        }
+        var restTracker = SetTracker(labels: ["squat", "overhead_press"], restClass: true, interval: 0.2)
+        XCTAssertThrowsError(try restTracker.consume(timestamp: 0, state: state([0.5, 0.5], shown: rest, held: 1))) {
+            XCTAssertEqual($0 as? SetTrackerError, .restClassMismatch(expected: true, got: false))
+        }
+        XCTAssertNil(tracker.latestTimestamp)
+        XCTAssertNil(restTracker.latestTimestamp)
+        XCTAssertEqual(
+            SetTrackerError.restClassMismatch(expected: false, got: true).description,
+            "the state is for a model with a trained rest class, the tracker for one without a rest class"
+        )
+    }
+
     func testResetStartsOver() throws {
         var tracker = makeTracker()
         try feed(&tracker, [([0.9, 0.1], squat, squat, 1), ([0.9, 0.1], squat, squat, 2)])
@@ -158,5 +208,16 @@ final class SetTrackerTests: XCTestCase {
         let tracker = SetTracker(metadata: metadata)
         XCTAssertEqual(tracker.interval, 0.25)
         XCTAssertEqual(tracker.name(ofLabel: 2), "rest")
+        XCTAssertFalse(tracker.restClass)
+
+        let third = Float(1.0 / 3)
+        let withRest = ModelMetadata(
+            labels: ["squat", "overhead_press"],
+            restClass: true,
+            imageSize: 96,
+            initialState: [third, third, third, 2, 2, 0]
+        )
+        XCTAssertTrue(SetTracker(metadata: withRest).restClass)
+        XCTAssertEqual(SetTracker(metadata: withRest).outputCount, 3)
     }
 }

@@ -1,12 +1,18 @@
 import Foundation
+import WorkoutCore
 
 /// One reference file of tests/vectors/smoothing, written by the Python state machine.
 struct SmoothingVector: Decodable {
-    struct Params: Decodable {
-        var interval: Double
+    /// What the reference derives from `params`, in float64.
+    struct Derived: Decodable {
+        var alpha: Double
+        var minSetSteps: Int
+        var minRestSteps: Int
 
         enum CodingKeys: String, CodingKey {
-            case interval = "interval_s"
+            case alpha
+            case minSetSteps = "min_set_steps"
+            case minRestSteps = "min_rest_steps"
         }
     }
 
@@ -43,9 +49,15 @@ struct SmoothingVector: Decodable {
     var name: String
     var labels: [String]
     var restLabel: String
-    var params: Params
+    /// The probabilities have a trained rest column after the labels; older files have no key.
+    var restClass: Bool
+    var params: SmoothingParameters
+    var derived: Derived
     var initialState: [Float]
+    /// Raw model output per step: N = K values, K + 1 with a rest class.
+    var probs: [[Float]]
     var states: [[Float]]
+    var smoothed: [[Float]]
     var labelsOut: [Int]
     var sets: [Set]
     var rests: [Rest]
@@ -54,12 +66,33 @@ struct SmoothingVector: Decodable {
         case name
         case labels
         case restLabel = "rest_label"
+        case restClass = "rest_class"
         case params
+        case derived
         case initialState = "initial_state"
+        case probs
         case states
+        case smoothed
         case labelsOut = "labels_out"
         case sets
         case rests
+    }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        labels = try container.decode([String].self, forKey: .labels)
+        restLabel = try container.decode(String.self, forKey: .restLabel)
+        restClass = try container.decodeIfPresent(Bool.self, forKey: .restClass) ?? false
+        params = try container.decode(SmoothingParameters.self, forKey: .params)
+        derived = try container.decode(Derived.self, forKey: .derived)
+        initialState = try container.decode([Float].self, forKey: .initialState)
+        probs = try container.decode([[Float]].self, forKey: .probs)
+        states = try container.decode([[Float]].self, forKey: .states)
+        smoothed = try container.decode([[Float]].self, forKey: .smoothed)
+        labelsOut = try container.decode([Int].self, forKey: .labelsOut)
+        sets = try container.decode([Set].self, forKey: .sets)
+        rests = try container.decode([Rest].self, forKey: .rests)
     }
 
     /// tests/vectors/smoothing of this repository, or GYMNOS_VECTORS_DIR when set.

@@ -18,6 +18,44 @@ final class StateVectorTests: XCTestCase {
         XCTAssertNil(state.shownConfidence)
     }
 
+    func testARestClassIsTheLastSmoothedValueAndLabelK() throws {
+        let state = try StateVector([0.2, 0.1, 0.7, 2, 2, 3], classCount: 2, restClass: true)
+        XCTAssertEqual(state.outputCount, 3)
+        XCTAssertEqual(Array(state.smoothed), [0.2, 0.1, 0.7])
+        XCTAssertEqual(state.shownLabel, 2)
+        XCTAssertEqual(state.candidateLabel, 2)
+        XCTAssertEqual(state.heldSteps, 3)
+        XCTAssertTrue(state.isRest)
+        XCTAssertNil(state.shownConfidence)
+        XCTAssertEqual(state.restConfidence, 0.7)
+
+        let squat = try StateVector([0.8, 0.1, 0.1, 0, 0, 6], classCount: 2, restClass: true)
+        XCTAssertFalse(squat.isRest)
+        XCTAssertEqual(squat.shownConfidence, 0.8)
+        XCTAssertEqual(squat.restConfidence, 0.1)
+        XCTAssertNil(try StateVector([0.5, 0.5, 2, 2, 0], classCount: 2).restConfidence)
+    }
+
+    func testSizesCountTheRestClass() {
+        XCTAssertEqual(StateVector.outputCount(classCount: 2, restClass: false), 2)
+        XCTAssertEqual(StateVector.outputCount(classCount: 2, restClass: true), 3)
+        XCTAssertEqual(StateVector.size(classCount: 2, restClass: false), 5)
+        XCTAssertEqual(StateVector.size(classCount: 2, restClass: true), 6)
+    }
+
+    func testRefusesAStateOfTheOtherLayout() {
+        XCTAssertThrowsError(try StateVector([0.5, 0.5, 2, 2, 0], classCount: 2, restClass: true)) {
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 6, got: 5))
+        }
+        XCTAssertThrowsError(try StateVector([0.2, 0.1, 0.7, 2, 2, 3], classCount: 2)) {
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 5, got: 6))
+        }
+        // With a rest class the last output is rest (label K); there is no label K + 1.
+        XCTAssertThrowsError(try StateVector([0.2, 0.1, 0.7, 3, 2, 1], classCount: 2, restClass: true)) {
+            XCTAssertEqual($0 as? StateVectorError, .badLabel(name: "shown label", value: 3, classCount: 2))
+        }
+    }
+
     func testRefusesWhatIsNotAState() {
         XCTAssertThrowsError(try StateVector([0.5, 0.5, 2, 2], classCount: 2)) {
             XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 5, got: 4))

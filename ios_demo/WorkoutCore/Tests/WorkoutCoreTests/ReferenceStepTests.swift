@@ -1,0 +1,38 @@
+import WorkoutCore
+import XCTest
+
+/// Hand-made steps where a trained rest class changes the outcome. The shared vectors use
+/// exit + enter > 1, where no other class can pass enter while rest is above exit, so keeping
+/// rest by its own probability only shows with a lower exit. Expected states are those of
+/// gymnos_edge/sets/smoothing.py `step` for the same inputs.
+final class ReferenceStepTests: XCTestCase {
+    /// No averaging and one step to show anything, so each case is one frame.
+    private let params = SmoothingParameters(tau: 0, enter: 0.5, exit: 0.3, floor: 0.5, minSet: 0.2, minRest: 0.2)
+
+    func testInitialStateShowsRestWithAndWithoutARestClass() {
+        XCTAssertEqual(ReferenceStep.initialState(outputCount: 2, restClass: false), [0.5, 0.5, 2, 2, 0])
+        let third = Float(1.0 / 3)
+        XCTAssertEqual(ReferenceStep.initialState(outputCount: 3, restClass: true), [third, third, third, 2, 2, 0])
+        XCTAssertEqual(ReferenceStep.restIndex(outputCount: 3, restClass: true), 2)
+        XCTAssertEqual(ReferenceStep.restIndex(outputCount: 2, restClass: false), 2)
+    }
+
+    func testATrainedRestIsKeptWhileItsProbabilityIsAboveExit() throws {
+        let state: [Float] = [0.2, 0.1, 0.7, 2, 2, 3]
+        let next = ReferenceStep.next(state, probs: [0.6, 0.05, 0.35], params: params, restClass: true)
+        XCTAssertEqual(next, [0.6, 0.05, 0.35, 2, 2, 4], "squat passes enter, but rest stays above exit")
+        XCTAssertTrue(try StateVector(next, classCount: 2, restClass: true).isRest)
+    }
+
+    func testATrainedRestBelowExitGivesWayToAConfidentSet() {
+        let state: [Float] = [0.2, 0.1, 0.7, 2, 2, 3]
+        let next = ReferenceStep.next(state, probs: [0.6, 0.15, 0.25], params: params, restClass: true)
+        XCTAssertEqual(next, [0.6, 0.15, 0.25, 0, 0, 1])
+    }
+
+    func testWithoutARestClassRestIsNeverKept() {
+        let state: [Float] = [0.2, 0.8, 2, 2, 3]
+        let next = ReferenceStep.next(state, probs: [0.6, 0.4], params: params, restClass: false)
+        XCTAssertEqual(next, [0.6, 0.4, 0, 0, 1])
+    }
+}
