@@ -18,7 +18,7 @@ install: $(STAMP)
 demo: $(STAMP) demo_data/manifest.csv
 	$(BIN)/gymnos-edge manifest check demo_data/manifest.csv
 	$(BIN)/gymnos-edge train demo_data/manifest.csv --weights none --image-size 128 --out runs/demo
-	$(BIN)/gymnos-edge predict demo_data/videos/gym_b_01.mp4 --model runs/demo --out runs/demo/predict
+	$(BIN)/gymnos-edge predict demo_data/videos/gym_c_01.mp4 --model runs/demo --out runs/demo/predict
 	$(BIN)/gymnos-edge export runs/demo --tflite --quantize fp32 --quantize fp16 --quantize dynamic --quantize int8 --coreml --force
 	$(BIN)/gymnos-edge bench export/demo --threads 1,2 --runs 10
 

@@ -47,7 +47,7 @@ def make_variable_rate_video(source: Path, target: Path) -> Path:
 def demo_manifest(tmp_path_factory) -> Path:
     """Tiny demo data (two videos per gym, short sets), shared by the whole run."""
     folder = tmp_path_factory.mktemp("demo")
-    return make_demo_data(folder, DemoConfig(seed=3, videos_per_gym=2, reps_per_set=(2, 2), rest_s=(1.0, 1.5)))
+    return make_demo_data(folder, DemoConfig(seed=3, videos_per_gym=2, gyms=2, reps_per_set=(2, 2), rest_s=(1.0, 1.5)))
 
 
 LABELS = ("overhead_press", "squat")

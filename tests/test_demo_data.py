@@ -12,7 +12,7 @@ def _digest(folder):
 
 
 def test_demo_data_is_deterministic_per_seed(tmp_path):
-    config = DemoConfig(seed=7, videos_per_gym=1, reps_per_set=(1, 1), rest_s=(0.5, 0.5))
+    config = DemoConfig(seed=7, videos_per_gym=1, gyms=2, reps_per_set=(1, 1), rest_s=(0.5, 0.5))
     first = _digest(make_demo_data(tmp_path / "a", config).parent)
     again = _digest(make_demo_data(tmp_path / "b", config).parent)
     other = _digest(make_demo_data(tmp_path / "c", DemoConfig(**{**config.__dict__, "seed": 8})).parent)

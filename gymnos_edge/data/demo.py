@@ -27,9 +27,9 @@ from gymnos_edge.data.video_writer import write_video
 
 SQUAT, PRESS, REST = "squat", "overhead_press", None
 WIDTH, HEIGHT = 180, 320  # portrait, 9:16 like a phone's front camera
-_GYM_NAMES = ("gym_a", "gym_b")
+_GYM_NAMES = ("gym_a", "gym_b", "gym_c")
 # Per gym: the exercises of each video's sets, in order.
-_PROGRAMMES = ((SQUAT, PRESS), (PRESS,), (), (PRESS, SQUAT), (SQUAT, SQUAT), (PRESS, PRESS))
+_PROGRAMMES = ((SQUAT, PRESS), (PRESS, SQUAT), (), (PRESS,), (SQUAT, SQUAT), (PRESS, PRESS))
 # What a figure can do while resting; each rest strings a few of these together.
 _REST_ACTIVITIES = ("stand", "walk", "turn", "swing", "bend", "stretch", "away")
 _REST_ONLY_S = 12.0
@@ -38,7 +38,8 @@ _REST_ONLY_S = 12.0
 @dataclass(frozen=True)
 class DemoConfig:
     seed: int = 0
-    videos_per_gym: int = 4
+    videos_per_gym: int = 3
+    gyms: int = 3  # one is held out: training then sees more than one background
     fps: int = 15
     reps_per_set: tuple[int, int] = (3, 5)
     rest_s: tuple[float, float] = (2.0, 4.0)
@@ -71,7 +72,9 @@ def make_demo_data(folder: Path | str, config: DemoConfig = DemoConfig()) -> Pat
     (folder / "videos").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(config.seed)
     rows = []
-    for gym, gym_name in enumerate(_GYM_NAMES):
+    if not 1 <= config.gyms <= len(_GYM_NAMES):
+        raise ValueError(f"gyms must lie in 1…{len(_GYM_NAMES)}, got {config.gyms}")
+    for gym, gym_name in enumerate(_GYM_NAMES[: config.gyms]):
         for index in range(config.videos_per_gym):
             programme = _PROGRAMMES[index % len(_PROGRAMMES)]
             name = f"{gym_name}_{index + 1:02d}.mp4"
@@ -165,11 +168,18 @@ def _gym_background(gym: int) -> np.ndarray:
         for y in range(0, floor_y, 22):
             cv2.line(frame, (0, y), (WIDTH, y), (170, 140, 100), 2)
         frame[floor_y:] = (60, 55, 50)
-    else:  # cool grey wall with mirror strips, blue floor
+    elif gym == 1:  # cool grey wall with mirror strips, blue floor
         frame[:floor_y] = (150, 160, 175)
         for x in range(8, WIDTH, 45):
             cv2.rectangle(frame, (x, 20), (x + 30, floor_y - 20), (195, 215, 230), -1)
         frame[floor_y:] = (40, 70, 120)
+    else:  # red brick wall, light concrete floor
+        frame[:floor_y] = (150, 70, 55)
+        for row, y in enumerate(range(0, floor_y, 16)):
+            cv2.line(frame, (0, y), (WIDTH, y), (200, 190, 180), 1)
+            for x in range(8 * (row % 2), WIDTH, 32):
+                cv2.line(frame, (x, y), (x, y + 16), (200, 190, 180), 1)
+        frame[floor_y:] = (170, 170, 160)
     return frame
 
 
