@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-REST_LABEL = "rest"
+from gymnos_edge.common.labels import REST_LABEL
 
 
 @dataclass(frozen=True)
