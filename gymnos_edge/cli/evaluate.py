@@ -24,7 +24,7 @@ def evaluate_command(
 
     Example: [bold]gymnos-edge evaluate demo_data/manifest.csv --split val --tune[/]
     """
-    from gymnos_edge.common.atomic import write_json
+    from gymnos_edge.common.atomic import require_writable_file, require_writable_folder, write_json
     from gymnos_edge.evaluation.evaluate import predict_split, score, tune_smoothing, videos_of_split
     from gymnos_edge.inference.open_model import KerasFrameModel, open_frame_model
     from gymnos_edge.data.manifest import require_valid
@@ -37,6 +37,10 @@ def evaluate_command(
     run = getattr(frame_model, "run", None)
     assignment = run.metadata.splits.get("assignment", {}) if run else {}
     check = require_valid(manifest, expected_labels=frame_model.labels)
+    target = out or ((run.report_folder if run else Path(model).parent) / f"evaluation_{split}.json")
+    require_writable_file(target, "--out")
+    if tune:
+        require_writable_folder(run.folder, "--model")
     count = len(videos_of_split(check, split, assignment))
     if tune:
         count += len(videos_of_split(check, "val", assignment))
@@ -52,7 +56,6 @@ def evaluate_command(
         results = predict_split(manifest, frame_model, split, assignment, lambda v: progress.update(task, advance=1))
     evaluation = score(results, split)
     _print(evaluation)
-    target = out or ((run.report_folder if run else Path(model).parent) / f"evaluation_{split}.json")
     write_json(target, evaluation.to_dict())
     console.print(f"[green]✓[/] wrote {target}")
 

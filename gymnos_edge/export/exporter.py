@@ -15,8 +15,9 @@ from typing import Any, Callable
 import numpy as np
 
 from gymnos_edge import __version__
-from gymnos_edge.common.atomic import atomic_path, require_replaceable
+from gymnos_edge.common.atomic import atomic_path, require_replaceable, require_writable_folder
 from gymnos_edge.common.errors import UserError
+from gymnos_edge.common.folders import export_folder, latest_run
 from gymnos_edge.export.artifacts import (
     METADATA_FILE,
     ExportedModel,
@@ -30,10 +31,9 @@ from gymnos_edge.export.coreml import CoreMLCompression
 from gymnos_edge.export.formats import ExportFormat, Quantization, Runtime, coreml_format, tflite_format
 from gymnos_edge.export.frames import manifest_frames, synthetic_frames
 from gymnos_edge.export.validate import Reference, Validation, reference_vectors, validate_coreml, validate_tflite
-from gymnos_edge.training.run_folder import LATEST, Run, RunMetadata, load_run
+from gymnos_edge.training.run_folder import Run, RunMetadata, load_run
 
-DEFAULT_RUN = Path("runs") / LATEST
-EXPORT_ROOT = Path("export")
+DEFAULT_RUN = latest_run()
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class ExportValidationError(UserError):
 
 
 def default_out(metadata: RunMetadata) -> Path:
-    return EXPORT_ROOT / metadata.name
+    return export_folder(metadata.name)
 
 
 def export_run(
@@ -95,6 +95,7 @@ def export_run(
     meta = loaded.metadata
     out = Path(options.out) if options.out is not None else default_out(meta)
     require_replaceable(out, options.force, METADATA_FILE, "export folder")
+    require_writable_folder(out, "--out")
     formats = options.formats
     calibration, validation_frames, frames_source, notes = _frames(loaded, options, formats, progress)
     progress("Loading the trained model")
@@ -128,7 +129,7 @@ def export_run(
             )
         if any(not v.ok for v in validations):
             raise ExportValidationError(tuple(validations))
-        metadata = export_metadata(base, models)
+        metadata = export_metadata(base, models, loaded.folder)
         report = _report(loaded, out, options, models, calibration, frames_source, notes)
         write_artifacts(folder, metadata, report)
     return ExportResult(out, metadata, tuple(models), tuple(validations))
