@@ -361,7 +361,7 @@ def test_a_corrupt_model_keras_says_corrupt(tmp_path, tiny_run):
     shutil.copytree(tiny_run.folder, copy)
     data = (copy / "model.keras").read_bytes()
     (copy / "model.keras").write_bytes(data[: len(data) // 2])
-    with pytest.raises(UserError, match="corrupt"):
+    with pytest.raises(UserError, match="model.keras: the model file is corrupt or truncated"):
         open_frame_model(copy)
 
 
@@ -426,7 +426,7 @@ def test_a_live_writer_s_temporary_is_never_removed(tmp_path):
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
-        temporary = tmp_path / f".model.keras.tmp-{sleeper.pid}-abc"
+        temporary = tmp_path / f".model.keras.tmp-{sleeper.pid}-abcd1234"
         temporary.write_text("being written")
         old = time.time() - 2 * STALE_AFTER_S
         os.utime(temporary, (old, old))

@@ -256,7 +256,9 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
     notes = []
     run = _reference_run(config, metadata, notes)
     if run is not None and tuple(run.metadata.labels) != tuple(metadata["labels"]):
-        raise UserError(f"{run.folder}: its labels {list(run.metadata.labels)} differ from the export's {metadata['labels']}")
+        raise UserError(
+            f"{run.folder}: its labels {list(run.metadata.labels)} differ from the export's {metadata['labels']}"
+        )
     manifest = config.manifest or (Path(run.metadata.manifest) if run and run.metadata.manifest else None)
     keras_model = KerasFrameModel(run) if run is not None else None
     data, split = None, config.split

@@ -42,7 +42,15 @@ def atomic_path(target: Path | str, directory: bool = False) -> Iterator[Path]:
         raise
 
 
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)(?:-.*)?$")
+# Exactly the names written here (tempfile adds 8 characters of [a-z0-9_]; write_video one suffix), so
+# a user's own file can never match.
+_LEFTOVER = re.compile(
+    r"""^\.(?P<name>.+)\.(?:
+        tmp-(?P<pid>\d+)(?:-[a-z0-9_]{8}(?:\.enc\.mp4)?)?   # atomic_path's files and folders, run_folder's link
+      | (?P<old>old)-(?P<old_pid>\d+)                       # a replaced folder, moved aside
+    )$""",
+    re.VERBOSE,
+)
 STALE_AFTER_S = 60.0  # never touch a temporary this young, whoever wrote it
 
 
@@ -61,14 +69,14 @@ def remove_stale_temporaries(folder: Path | str) -> list[Path]:
     now = time.time()
     for entry in entries:
         match = _LEFTOVER.match(entry.name)
-        if match is None or _alive(int(match["pid"])):
+        if match is None or _alive(int(match["pid"] or match["old_pid"])):
             continue
         try:
             if now - entry.stat(follow_symlinks=False).st_mtime < STALE_AFTER_S:
                 continue
         except OSError:
             continue
-        if match["kind"] == "old" and not os.path.lexists(os.path.join(folder, match["name"])):
+        if match["old"] and not os.path.lexists(os.path.join(folder, match["name"])):
             continue  # killed between moving the old version aside and the new one in: keep it
         path = Path(entry.path)
         _remove(path)
@@ -125,12 +133,16 @@ def require_writable_folder(folder: Path | str, flag: str) -> None:
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise UserError(f"{flag} {folder}: {existing} is a file, so no folder can be made inside it; choose another {flag}")
+        raise UserError(
+            f"{flag} {folder}: {existing} is a file, so no folder can be made inside it; choose another {flag}"
+        )
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
-        raise UserError(f"{flag} {folder}: cannot write in {existing} ({error.strerror}); choose another {flag}") from None
+        raise UserError(
+            f"{flag} {folder}: cannot write in {existing} ({error.strerror}); choose another {flag}"
+        ) from None
 
 
 def require_writable_file(path: Path | str, flag: str) -> None:

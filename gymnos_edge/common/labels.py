@@ -17,5 +17,8 @@ def label_problem(label: str) -> str | None:
     if label != label.strip():
         return f"label {label!r} has blanks at its start or end; remove them"
     if label != REST_LABEL and label.casefold() == REST_LABEL:
-        return f"label {label!r} differs from {REST_LABEL!r}, the name reserved for rests, only in case; write {REST_LABEL!r}"
+        return (
+            f"label {label!r} differs from {REST_LABEL!r}, the name reserved for rests, only in case; "
+            f"write {REST_LABEL!r}"
+        )
     return None

@@ -190,7 +190,8 @@ def load_manifest(path: Path | str) -> Manifest:
         if identity in first_of:
             problems.add(
                 "repeated rows",
-                f"{where}: repeats {first_of[identity]} exactly; delete one (a span listed twice weighs twice in training)",
+                f"{where}: repeats {first_of[identity]} exactly; delete one "
+                "(a span listed twice weighs twice in training)",
             )
             continue
         first_of[identity] = where
@@ -274,7 +275,8 @@ def _seconds(record: dict[str, Any], name: str, problems: Problems, where: str) 
         problems.add(name, f"{where}: {name} {value.strip()!r} is not a number of seconds")
         return None
     if not math.isfinite(seconds):
-        problems.add(name, f"{where}: {name} must be a finite number of seconds, got {value!r}; leave it out for the video's {name}")
+        problems.add(name, f"{where}: {name} must be a finite number of seconds, got {value!r}; "
+                           f"leave it out for the video's {name}")  # fmt: skip
         return None
     if seconds < 0:
         problems.add(name, f"{where}: {name} is negative ({seconds:g} s); times count from the video's start")

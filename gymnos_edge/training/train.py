@@ -87,7 +87,8 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
     require_writable_folder(folder, "--out")
     cache = FeatureCache(config.cache_dir)
     require_writable_folder(cache.folder, "the feature cache (GYMNOS_EDGE_CACHE)")
-    span_counts = {split: Counter(s.label for s in manifest.spans if plan.by_video[s.video] == split) for split in SPLITS}
+    span_counts = {split: Counter(s.label for s in manifest.spans if plan.by_video[s.video] == split)
+                   for split in SPLITS}  # fmt: skip
     _require_coverage(span_counts, labels, manifest.path, "spans")  # before the backbone sees a frame
 
     import keras
