@@ -260,7 +260,6 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
             f"{run.folder}: its labels {list(run.metadata.labels)} differ from the export's {metadata['labels']}"
         )
     manifest = config.manifest or (Path(run.metadata.manifest) if run and run.metadata.manifest else None)
-    keras_model = KerasFrameModel(run) if run is not None else None
     data, split = None, config.split
     if manifest is None:
         notes.append("no accuracy columns: no manifest to measure on; pass --manifest")
@@ -279,8 +278,9 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
 
     rows = []
     reference = None
-    if keras_model is not None:
+    if run is not None:
         on_step("Keras reference")
+        keras_model = KerasFrameModel(run)  # loaded once the manifest has passed its checks
         reference_figures, reference = accuracy_of(keras_model, data, None) if data else (_NO_FIGURES, None)
         for threads in config.threads:
             latency = measure_latency(run.folder, threads, config.warmup, config.runs)
