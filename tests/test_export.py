@@ -340,7 +340,7 @@ def test_bad_inputs_are_clear_user_errors(tmp_path, tiny_run):
 
 def test_corrupt_keras_file_is_a_user_error(tmp_path, tiny_run):
     tiny_run.model_path.write_bytes(b"not a zip")
-    with pytest.raises(UserError, match="not a loadable .keras model"):
+    with pytest.raises(UserError, match="the model file is corrupt"):
         export_run(tiny_run.folder, ExportOptions(out=tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 

@@ -32,5 +32,6 @@ def plot_bench(result: BenchResult, target: Path) -> None:
     axis.set_ylabel(f"p50 latency per frame (ms, {threads} thread{'s' if threads != 1 else ''})")
     axis.set_title(f"Size vs speed on {result.machine.get('processor', '')} — split {result.split!r}", fontsize=10)
     axis.grid(True, alpha=0.3)
-    axis.legend(fontsize=8)
+    if rows:
+        axis.legend(fontsize=8)
     save_figure(figure, target)

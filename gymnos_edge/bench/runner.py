@@ -28,7 +28,9 @@ from gymnos_edge.common.jsonfile import read_json
 from gymnos_edge.evaluation.evaluate import choose_split, VideoResult, score, truth_at
 from gymnos_edge.data.manifest import require_valid
 from gymnos_edge.inference.predict import prediction_from_probs
-from gymnos_edge.data.sampler import sample_frames
+from gymnos_edge.data.sampler import SamplingConfig, sample_frames
+from gymnos_edge.export.artifacts import RUN_FOLDER_KEY
+from gymnos_edge.inference.litert_model import check_export_metadata
 
 OFFICIAL_TOOL = "ai_edge_litert.tools.benchmark_litert_model"
 
@@ -120,6 +122,12 @@ class BenchResult:
     def goals(self) -> tuple[Goal, ...]:
         return check_goals(self.rows)
 
+    @property
+    def every_model_failed(self) -> bool:
+        """True when no exported model that can run on this machine ran (Core ML off Apple is not a failure)."""
+        runnable = [r for r in self.rows if r.format != "keras" and r.status != "needs macOS"]
+        return bool(runnable) and all(r.status.startswith("failed") for r in runnable)
+
 
 def read_export(export_dir: Path) -> dict:
     metadata_path = export_dir / "metadata.json"
@@ -127,9 +135,11 @@ def read_export(export_dir: Path) -> dict:
         raise UserError(f"{export_dir}: no such export folder; run `gymnos-edge export --tflite` first")
     if not metadata_path.is_file():
         raise UserError(f"{export_dir}: no metadata.json; is this a folder written by `gymnos-edge export`?")
-    metadata = read_json(metadata_path)
-    if not isinstance(metadata, dict) or not metadata.get("models"):
+    metadata = check_export_metadata(read_json(metadata_path), str(metadata_path))
+    if not isinstance(metadata.get("models"), list) or not metadata["models"]:
         raise UserError(f"{metadata_path}: lists no models; the export folder is empty")
+    if not all(isinstance(m, dict) and isinstance(m.get("file"), str) for m in metadata["models"]):
+        raise UserError(f"{metadata_path}: field 'models' must list objects that name their 'file'; export again")
     return metadata
 
 
@@ -229,22 +239,31 @@ def accuracy_of(model, data: _Frames, reference: list[np.ndarray] | None) -> tup
 
 
 def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: None) -> BenchResult:
+    """Every exported model, next to the Keras reference when its run folder can be found.
+
+    Without the run (an export folder copied to another machine), the exported files are still
+    measured; the notes say which rows and columns are missing and why.
+    """
     from gymnos_edge.inference.open_model import KerasFrameModel
-    from gymnos_edge.training.run_folder import load_run
     from gymnos_edge.inference.litert_model import TFLiteModel
 
     metadata = read_export(config.export_dir)
-    run_folder = config.run or RUNS_DIR / metadata.get("run", LATEST)
-    run = load_run(run_folder)
-    if tuple(run.metadata.labels) != tuple(metadata["labels"]):
-        raise UserError(f"{run_folder}: its labels {list(run.metadata.labels)} differ from the export's {metadata['labels']}")
-    manifest = config.manifest or (Path(run.metadata.manifest) if run.metadata.manifest else None)
-    if manifest is None:
-        raise UserError("no manifest to measure accuracy on; pass --manifest")
-    keras_model = KerasFrameModel(run)
-    on_step("decoding frames")
-    data, split = load_frames(manifest, config.split, keras_model.labels, run.metadata, keras_model.sampling)
     notes = []
+    run = _reference_run(config, metadata, notes)
+    if run is not None and tuple(run.metadata.labels) != tuple(metadata["labels"]):
+        raise UserError(
+            f"{run.folder}: its labels {list(run.metadata.labels)} differ from the export's {metadata['labels']}"
+        )
+    manifest = config.manifest or (Path(run.metadata.manifest) if run and run.metadata.manifest else None)
+    data, split = None, config.split
+    if manifest is None:
+        notes.append("no accuracy columns: no manifest to measure on; pass --manifest")
+    else:
+        on_step("decoding frames")
+        sampling = SamplingConfig(every_s=metadata["interval_s"], image_size=metadata["image_size"],
+                                  resize=metadata["resize"])  # fmt: skip
+        data, split = load_frames(manifest, config.split, tuple(metadata["labels"]), run.metadata if run else None,
+                                  sampling)  # fmt: skip
     if split != config.split:
         notes.append(f"split {config.split!r} has no videos; measured on {split!r}")
     if any(m.get("runtime") == "coreml" for m in metadata["models"]):
@@ -252,12 +271,15 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
     if importlib_missing(OFFICIAL_TOOL):
         notes.append("LiteRT's benchmark tool is not in the installed ai-edge-litert wheel: no cross-check column")
 
-    on_step("Keras reference")
-    reference_figures, reference = accuracy_of(keras_model, data, None)
     rows = []
-    for threads in config.threads:
-        latency = measure_latency(run.folder, threads, config.warmup, config.runs)
-        rows.append(_row("keras", run.model_path, threads, latency, None, reference_figures, "ok"))
+    reference = None
+    if run is not None:
+        on_step("Keras reference")
+        keras_model = KerasFrameModel(run)  # loaded once the manifest has passed its checks
+        reference_figures, reference = accuracy_of(keras_model, data, None) if data else (_NO_FIGURES, None)
+        for threads in config.threads:
+            latency = measure_latency(run.folder, threads, config.warmup, config.runs)
+            rows.append(_row("keras", run.model_path, threads, latency, None, reference_figures, "ok"))
 
     for entry in metadata["models"]:
         path = config.export_dir / entry["file"]
@@ -267,7 +289,8 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
             continue
         on_step(fmt)
         try:
-            figures, _ = accuracy_of(TFLiteModel(path), data, reference)
+            model = TFLiteModel(path)
+            figures = accuracy_of(model, data, reference)[0] if data else _NO_FIGURES
         except UserError as error:
             rows.append(BenchRow(fmt, entry["file"], _size_mb(path), status=f"failed: {error}"))
             continue
@@ -282,12 +305,38 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
     return BenchResult(
         rows=tuple(rows),
         split=split,
-        videos=len(data.videos),
-        frames=int(sum(len(t) for t in data.times)),
+        videos=len(data.videos) if data else 0,
+        frames=int(sum(len(t) for t in data.times)) if data else 0,
         machine=machine_info(),
-        settings={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()} | {"manifest": str(manifest)},
+        settings={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+        | {"manifest": str(manifest) if manifest else None},
         notes=tuple(notes),
     )
+
+
+_NO_FIGURES = {"frame_accuracy": None, "set_f1_50": None, "flips_per_min": None, "label_agreement": None}
+
+
+def _reference_run(config: BenchConfig, metadata: dict, notes: list[str]):
+    """The run to compare against: --run, else the folder the export recorded, else runs/<its name>.
+
+    A run the user named must load; one found by default may be gone (the export was copied
+    elsewhere), which leaves out the Keras rows rather than the whole benchmark.
+    """
+    from gymnos_edge.training.run_folder import load_run
+
+    if config.run is not None:
+        return load_run(config.run)
+    candidates = [Path(metadata[RUN_FOLDER_KEY])] if isinstance(metadata.get(RUN_FOLDER_KEY), str) else []
+    candidates.append(RUNS_DIR / str(metadata.get("run", LATEST)))
+    reasons = []
+    for folder in candidates:
+        try:
+            return load_run(folder)
+        except UserError as error:
+            reasons.append(str(error))
+    notes.append(f"no Keras row and no agreement column: {'; '.join(reasons)}; pass --run RUN_FOLDER to add them")
+    return None
 
 
 def importlib_missing(module: str) -> bool:

@@ -38,22 +38,26 @@ def bench_command(
 
     Example: [bold]gymnos-edge bench export/demo --threads 1,2 --split val[/]
     """
-    from gymnos_edge.common.atomic import write_json
+    from gymnos_edge.common.atomic import require_writable_folder, write_json
     from gymnos_edge.bench.runner import BenchConfig, run_bench
     from gymnos_edge.bench.plot import plot_bench
     from gymnos_edge.training.run_folder import load_run
 
     if export_dir is None:
         export_dir = EXPORT_DIR / load_run(DEFAULT_RUN).metadata.name
+    folder = out or export_dir
+    require_writable_folder(folder, "--out")
     config = BenchConfig(export_dir=export_dir, run=run, manifest=manifest, split=split, threads=_threads(threads),
                          warmup=warmup, runs=runs)  # fmt: skip
     with console.status("Benchmarking…") as status:
         result = run_bench(config, on_step=lambda step: status.update(f"Benchmarking: {step}…"))
     _print(result)
-    folder = out or export_dir
     write_json(folder / "bench.json", result.to_dict())
     plot_bench(result, folder / "bench.png")
     console.print(f"[green]✓[/] wrote {folder / 'bench.json'} and {folder / 'bench.png'}")
+    if result.every_model_failed:
+        errors.print("[bold red]error:[/] every exported model failed; the status column says why")
+        raise typer.Exit(1)
 
 
 def _cell(value, pattern: str) -> str:

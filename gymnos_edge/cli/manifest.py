@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from gymnos_edge.cli.support import console, errors, user_errors
@@ -33,9 +34,9 @@ def manifest_check(
         check = check_manifest(loaded, expected)
     _print_summary(check)
     if not check.ok:
-        errors.print(f"[bold red]{manifest}: {len(check.problems)} problem(s)[/]")
+        errors.print(f"[bold red]{manifest}: {check.count} problem(s)[/]")
         for problem in check.problems:
-            errors.print(f"  [red]-[/] {problem}", highlight=False, soft_wrap=True)
+            errors.print(f"  [red]-[/] {escape(problem)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(f"[green]✓[/] {manifest} is valid")
 

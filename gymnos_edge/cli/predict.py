@@ -20,24 +20,29 @@ def _clock(seconds: float) -> str:
 def predict_command(
     video: Annotated[Path, typer.Argument(help="Video to label (.mp4/.mov).")],
     model: Annotated[Path, typer.Option(help="Run folder, or an exported model file.")] = Path("runs/latest"),
-    out: Annotated[Optional[Path], typer.Option(help="Folder for timeline.json/.csv/.png (default: next to the video, <name>_timeline/).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for timeline.json/.csv/.png (default: runs/predict/<video name>/).")] = None,
     annotate: Annotated[Optional[Path], typer.Option(help="Also write a copy of the video with the label drawn on it.")] = None,
 ) -> None:
     """Label a whole video: the sets (exercise, start, end) and rests, as a phone would show them.
 
     Example: [bold]gymnos-edge predict demo_data/videos/gym_a_01.mp4 --model runs/latest[/]
     """
+    from gymnos_edge.common.atomic import require_writable_file, require_writable_folder
+    from gymnos_edge.common.contract import prediction_folder
     from gymnos_edge.inference.open_model import open_frame_model
     from gymnos_edge.inference.predict import predict_video
     from gymnos_edge.data.sampler import estimated_samples
     from gymnos_edge.inference.timeline_files import annotate_video, write_timeline
 
+    folder = out or prediction_folder(video)
+    require_writable_folder(folder, "--out")
+    if annotate is not None:
+        require_writable_file(annotate, "--annotate")
     frame_model = open_frame_model(model)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console) as progress:  # fmt: skip
         task = progress.add_task(f"Frames of {video.name}", total=estimated_samples(video, frame_model.sampling))
         prediction = predict_video(video, frame_model, on_frames=lambda n: progress.update(task, advance=n))
-    folder = out or video.with_name(f"{video.stem}_timeline")
     paths = write_timeline(prediction, folder)
 
     table = Table(title=f"Sets and rests in {video.name}")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,7 +24,8 @@ def atomic_path(target: Path | str, directory: bool = False) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{target.name}.tmp-"
+    remove_stale_temporaries(target.parent)
+    prefix = f".{target.name}.tmp-{os.getpid()}-"  # the writer's PID: whoever comes next can tell it died
     if directory:
         temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
         os.chmod(temporary, 0o777 & ~_umask())
@@ -37,6 +40,62 @@ def atomic_path(target: Path | str, directory: bool = False) -> Iterator[Path]:
     except BaseException:
         _remove(temporary)
         raise
+
+
+# Exactly the names written here (tempfile adds 8 characters of [a-z0-9_]; write_video one suffix), so
+# a user's own file can never match.
+_LEFTOVER = re.compile(
+    r"""^\.(?P<name>.+)\.(?:
+        tmp-(?P<pid>\d+)(?:-[a-z0-9_]{8}(?:\.enc\.mp4)?)?   # atomic_path's files and folders, run_folder's link
+      | (?P<old>old)-(?P<old_pid>\d+)                       # a replaced folder, moved aside
+    )$""",
+    re.VERBOSE,
+)
+STALE_AFTER_S = 60.0  # never touch a temporary this young, whoever wrote it
+
+
+def remove_stale_temporaries(folder: Path | str) -> list[Path]:
+    """Delete what killed writers left in `folder`: temporaries of processes that no longer run.
+
+    A process killed with SIGKILL (or a machine losing power) runs no clean-up, so its
+    `.NAME.tmp-PID-…` survives; the next atomic write into the same folder removes it. A
+    `.NAME.old-PID` (the previous version of a replaced folder) goes only once NAME exists again.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = _LEFTOVER.match(entry.name)
+        if match is None or _alive(int(match["pid"] or match["old_pid"])):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime < STALE_AFTER_S:
+                continue
+        except OSError:
+            continue
+        if match["old"] and not os.path.lexists(os.path.join(folder, match["name"])):
+            continue  # killed between moving the old version aside and the new one in: keep it
+        path = Path(entry.path)
+        _remove(path)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # on Windows, os.kill(pid, 0) would stop the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    except OverflowError:
+        return False
+    return True
 
 
 def require_replaceable(target: Path | str, force: bool, marker: str, kind: str) -> None:
@@ -58,6 +117,40 @@ def require_replaceable(target: Path | str, force: bool, marker: str, kind: str)
             f"{target} is not a gymnos-edge {kind} (no {marker}); it is never replaced, even with --force: "
             "choose another --out"
         )
+
+
+def require_writable_folder(folder: Path | str, flag: str) -> None:
+    """Refuse, before any heavy work, a folder that cannot be made or written (named by its `flag`).
+
+    Missing parents are fine (they are created); a file in the way, a read-only folder or a
+    read-only disk is not. The check writes and removes a small file, as only a real write
+    tells the truth (permissions, read-only mounts, administrators).
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{flag} {folder}: this is a file, not a folder; choose another {flag}")
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(
+            f"{flag} {folder}: {existing} is a file, so no folder can be made inside it; choose another {flag}"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise UserError(
+            f"{flag} {folder}: cannot write in {existing} ({error.strerror}); choose another {flag}"
+        ) from None
+
+
+def require_writable_file(path: Path | str, flag: str) -> None:
+    """Like `require_writable_folder`, for one file to be written (or replaced) at `path`."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{flag} {path}: this is a folder; give the path of a file to write")
+    require_writable_folder(path.parent, flag)
 
 
 def _umask() -> int:

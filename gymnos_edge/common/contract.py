@@ -28,9 +28,21 @@ RUNS_DIR = Path("runs")  # runs/NAME/: one trained model each
 LATEST = "latest"  # runs/latest: a link to the newest run
 DEFAULT_RUN = RUNS_DIR / LATEST
 EXPORT_DIR = Path("export")  # export/NAME/: the phone models of run NAME
+PREDICTIONS_DIR = RUNS_DIR / "predict"  # runs/predict/VIDEO/: what `predict` writes by default
 METADATA_FILE = "metadata.json"  # in a run folder and in an export folder: the one source of truth
 LABELS_FILE = "labels.txt"  # in an export folder: one label per line, index order
 EXPORT_REPORT_FILE = "export_report.json"
+
+
+
+def prediction_folder(video: Path | str) -> Path:
+    """Under the working folder, never beside the video: videos often sit on read-only or shared drives."""
+    return PREDICTIONS_DIR / Path(video).stem
+
+
+def export_folder(run_name: str) -> Path:
+    return EXPORT_DIR / run_name
+
 
 FRAME_BATCH = 16  # frames per classifier call on desktops: one batch shape, so compiled graphs are reused
 

@@ -8,9 +8,12 @@ names of Create ML's action-classifier annotation files (`video`, `label`,
 
 from __future__ import annotations
 
+import difflib
+import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -19,12 +22,15 @@ import pandas as pd
 from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.common.errors import UserError, ValidationError
 from gymnos_edge.common.jsonfile import read_json
+from gymnos_edge.common.labels import label_problem
 from gymnos_edge.data.video import VideoInfo, probe_video
 
 REQUIRED_COLUMNS = ("video", "label")
 OPTIONAL_COLUMNS = ("start", "end", "group", "split")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 SPLITS = ("train", "val", "test")
 _END_SLACK_S = 0.25  # container durations are rounded; do not flag a span ending a frame late
+_SHOWN_PER_KIND = 20  # a problem repeated on thousands of rows is listed this often, then counted
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,14 @@ class Manifest:
         return any(s.split for s in self.spans)
 
     def spans_of(self, video: Path) -> list[Span]:
-        return [s for s in self.spans if s.video == video]
+        return list(self._by_video.get(video, ()))
+
+    @cached_property
+    def _by_video(self) -> dict[Path, list[Span]]:
+        grouped: dict[Path, list[Span]] = defaultdict(list)
+        for span in self.spans:
+            grouped[span.video].append(span)
+        return dict(grouped)
 
 
 @dataclass(frozen=True)
@@ -87,12 +100,17 @@ class ManifestCheck:
     """Result of checking a manifest against its videos: problems, plus what was learnt."""
 
     manifest: Manifest
-    problems: tuple[str, ...]
+    problems: tuple[str, ...]  # repeats beyond a few of each kind are summed up in one line
     videos: dict[Path, VideoInfo] = field(default_factory=dict)
+    problem_count: int | None = None  # every problem found, listed or not (None: as many as listed)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def count(self) -> int:
+        return len(self.problems) if self.problem_count is None else self.problem_count
 
     def span_bounds(self, span: Span) -> tuple[float, float]:
         """(start, end) in seconds, with missing bounds filled from the video."""
@@ -156,6 +174,35 @@ class ManifestCheck:
         )
 
 
+class Problems:
+    """Problems in the order found; past a few of one kind, the rest are counted instead of listed.
+
+    A kind is what the problem is about (a column, "overlapping spans"), so one mistake copied
+    down thousands of rows stays readable and a different mistake is never hidden behind it.
+    """
+
+    def __init__(self, shown_per_kind: int = _SHOWN_PER_KIND):
+        self.shown_per_kind = shown_per_kind
+        self._shown: list[str] = []
+        self._per_kind: Counter[str] = Counter()
+
+    def add(self, kind: str, text: str) -> None:
+        self._per_kind[kind] += 1
+        if self._per_kind[kind] <= self.shown_per_kind:
+            self._shown.append(text)
+
+    def __len__(self) -> int:
+        return sum(self._per_kind.values())
+
+    def lines(self) -> list[str]:
+        hidden = [(kind, n - self.shown_per_kind) for kind, n in self._per_kind.items() if n > self.shown_per_kind]
+        return self._shown + [f"… and {n} more of the same kind ({kind})" for kind, n in hidden]
+
+    def raise_if_any(self, source: Path) -> None:
+        if len(self):
+            raise ValidationError(str(source), self.lines(), count=len(self))
+
+
 def load_manifest(path: Path | str) -> Manifest:
     """Parse a CSV or JSON manifest; every problem in its rows is reported at once."""
     path = Path(path)
@@ -164,6 +211,8 @@ def load_manifest(path: Path | str) -> Manifest:
     records, row_name = _read_records(path)
     if not records:
         raise ValidationError(str(path), ["the manifest has no rows; add one row per labelled span"])
+    problems = Problems()
+    records = [_lower_keys(record, row_name(i), problems) for i, record in enumerate(records)]
     columns = set().union(*(r.keys() for r in records))
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -171,16 +220,27 @@ def load_manifest(path: Path | str) -> Manifest:
             str(path),
             [f"missing required column(s) {', '.join(missing)}; columns are video, label[, start, end, group, split]"],
         )
-    problems: list[str] = []
+    for column in sorted(columns - set(COLUMNS)):
+        if any(_filled(r.get(column)) for r in records):
+            problems.add("columns", _unknown_column(column))
     spans = []
+    first_of: dict[tuple, str] = {}
     for index, record in enumerate(records):
         where = row_name(index)
-        span, row_problems = _parse_span(record, where, path.parent)
-        problems.extend(f"{where}: {p}" for p in row_problems)
-        if span is not None:
-            spans.append(span)
-    if problems:
-        raise ValidationError(str(path), problems)
+        span = _parse_span(record, where, path.parent, problems)
+        if span is None:
+            continue
+        identity = (span.video, span.label, span.start_s, span.end_s, span.group, span.split)
+        if identity in first_of:
+            problems.add(
+                "repeated rows",
+                f"{where}: repeats {first_of[identity]} exactly; delete one "
+                "(a span listed twice weighs twice in training)",
+            )
+            continue
+        first_of[identity] = where
+        spans.append(span)
+    problems.raise_if_any(path)
     return Manifest(path=path, spans=tuple(spans))
 
 
@@ -196,133 +256,190 @@ def _read_records(path: Path) -> tuple[list[dict[str, Any]], Callable[[int], str
         return [], lambda i: ""
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise UserError(f"{path}: not a readable CSV file ({error})") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    return frame.to_dict("records"), lambda i: f"line {i + 2}"
+    return frame.fillna("").to_dict("records"), lambda i: f"line {i + 2}"  # short rows read as NaN
 
 
-def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _lower_keys(record: dict[str, Any], where: str, problems: Problems) -> dict[str, Any]:
+    """Column names are matched without case or surrounding blanks, in CSV headers and JSON keys alike."""
+    lowered: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in record.items():
+        name = str(key).strip().lower()
+        if name in lowered:
+            problems.add("columns", f"{where}: {spelled[name]!r} and {key!r} both name the column {name!r}; keep one")
+        lowered[name] = value
+        spelled[name] = str(key)
+    return lowered
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+# Names other annotation tools use for the same columns; a misspelling is matched by spelling instead.
+_SYNONYMS = {
+    "begin": "start", "from": "start", "start_s": "start", "start_time": "start", "t0": "start",
+    "stop": "end", "finish": "end", "to": "end", "end_s": "end", "end_time": "end", "t1": "end",
+    "file": "video", "path": "video", "clip": "video", "filename": "video", "video_path": "video",
+    "class": "label", "exercise": "label", "action": "label", "activity": "label",
+    "gym": "group", "person": "group", "subject": "group", "session": "group",
+    "subset": "split", "fold": "split", "set": "split",
+}  # fmt: skip
+
+
+def _unknown_column(column: str) -> str:
+    close = [_SYNONYMS[column]] if column in _SYNONYMS else difflib.get_close_matches(column, COLUMNS, n=1, cutoff=0.6)
+    known = f"columns are {', '.join(REQUIRED_COLUMNS)}[, {', '.join(OPTIONAL_COLUMNS)}]"
+    if close:
+        return f"unknown column {column!r} — did you mean {close[0]!r}? ({known})"
+    return f"unknown column {column!r}; {known}"
+
+
+def _text(record: dict[str, Any], name: str, problems: Problems, where: str) -> str | None:
+    """A text field as written (CSV cells always are; JSON values must be strings), None when empty."""
+    value = record.get(name)
+    if value is None:
         return None
-    text = str(value).strip()
-    return text or None
+    if not isinstance(value, str):
+        problems.add(name, f"{where}: {name} must be text in quotes, got {json.dumps(value)}")
+        return None
+    return value if value.strip() else None
 
 
-def _seconds(value: Any, name: str, problems: list[str]) -> float | None:
-    text = _text(value)
-    if text is None:
+def _seconds(record: dict[str, Any], name: str, problems: Problems, where: str) -> float | None:
+    value = record.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        problems.add(name, f"{where}: {name} must be a number of seconds, got {json.dumps(value)}")
         return None
     try:
-        seconds = float(text)
+        seconds = float(value)
     except ValueError:
-        problems.append(f"{name} {text!r} is not a number of seconds")
+        problems.add(name, f"{where}: {name} {value.strip()!r} is not a number of seconds")
         return None
     if not math.isfinite(seconds):
-        problems.append(f"{name} must be a finite number of seconds, got {text!r}")
-    elif seconds < 0:
-        problems.append(f"{name} is negative ({seconds:g} s); times count from the video's start")
+        problems.add(name, f"{where}: {name} must be a finite number of seconds, got {value!r}; "
+                           f"leave it out for the video's {name}")  # fmt: skip
+        return None
+    if seconds < 0:
+        problems.add(name, f"{where}: {name} is negative ({seconds:g} s); times count from the video's start")
+        return None
     return seconds
 
 
-def _parse_span(record: dict[str, Any], where: str, folder: Path) -> tuple[Span | None, list[str]]:
-    problems: list[str] = []
-    video_ref = _text(record.get("video"))
-    label = _text(record.get("label"))
-    if video_ref is None:
-        problems.append("video is empty; give the video's path relative to the manifest")
-    if label is None:
-        problems.append("label is empty; name the exercise shown in this span")
-    start = _seconds(record.get("start"), "start", problems)
-    end = _seconds(record.get("end"), "end", problems)
+def _parse_span(record: dict[str, Any], where: str, folder: Path, problems: Problems) -> Span | None:
+    found = len(problems)
+    video_ref = _text(record, "video", problems, where)
+    label = _text(record, "label", problems, where)
+    if not _filled(record.get("video")):
+        problems.add("video", f"{where}: video is empty; give the video's path relative to the manifest")
+    if not _filled(record.get("label")):
+        problems.add("label", f"{where}: label is empty; name the exercise shown in this span")
+    elif label is not None and (why := label_problem(label)):
+        problems.add("label", f"{where}: {why}")
+    start = _seconds(record, "start", problems, where)
+    end = _seconds(record, "end", problems, where)
     if start is not None and end is not None and start >= end:
-        problems.append(f"start ({start:g} s) must be before end ({end:g} s)")
-    split = _text(record.get("split"))
+        problems.add("start/end", f"{where}: start ({start:g} s) must be before end ({end:g} s)")
+    split = _text(record, "split", problems, where)
     if split is not None:
-        split = split.lower()
+        split = split.strip().lower()
         if split not in SPLITS:
-            problems.append(f"split {split!r} is not one of {', '.join(SPLITS)}")
-    if problems:
-        return None, problems
+            problems.add("split", f"{where}: split {split!r} is not one of {', '.join(SPLITS)}")
+    group = _text(record, "group", problems, where)
+    if len(problems) > found:
+        return None
     assert video_ref is not None and label is not None
-    return (
-        Span(
-            where=where,
-            video=(folder / video_ref).resolve(),
-            video_ref=video_ref,
-            label=label,
-            start_s=start,
-            end_s=end,
-            group=_text(record.get("group")),
-            split=split,
-        ),
-        [],
+    return Span(
+        where=where,
+        video=(folder / video_ref.strip()).resolve(),
+        video_ref=video_ref.strip(),
+        label=label,
+        start_s=start,
+        end_s=end,
+        group=group.strip() if group is not None else None,
+        split=split,
     )
 
 
 def check_manifest(manifest: Manifest, expected_labels: Iterable[str] | None = None) -> ManifestCheck:
     """Open every video once and report every problem: files, times, overlaps, splits, labels."""
-    problems: list[str] = []
+    problems = Problems()
     infos: dict[Path, VideoInfo] = {}
     for video in manifest.videos:
         first = manifest.spans_of(video)[0]
         try:
             infos[video] = probe_video(video)
         except UserError as error:
-            problems.append(f"{first.where}: {first.video_ref}: {str(error).split(': ', 1)[-1]}")
+            problems.add("videos", f"{first.where}: {first.video_ref}: {str(error).split(': ', 1)[-1]}")
     for span in manifest.spans:
         info = infos.get(span.video)
         if info is None or info.duration_s <= 0:
             continue
         for name, value in (("start", span.start_s), ("end", span.end_s)):
             if value is not None and value > info.duration_s + _END_SLACK_S:
-                problems.append(
-                    f"{span.where}: {name} {value:g} s is past the end of {span.video_ref} ({info.duration_s:.2f} s)"
+                problems.add(
+                    "times past the end",
+                    f"{span.where}: {name} {value:g} s is past the end of {span.video_ref} ({info.duration_s:.2f} s)",
                 )
-    problems.extend(_overlap_problems(manifest))
-    problems.extend(_consistency_problems(manifest))
-    if not manifest.labels:
-        problems.append(
+    _overlap_problems(manifest, problems)
+    _consistency_problems(manifest, problems)
+    if manifest.spans and not manifest.labels:
+        problems.add(
+            "rest only",
             f"every span is labelled {REST_LABEL!r}; add spans of the exercises to learn "
-            f"({REST_LABEL!r} is reserved for the time between sets)"
+            f"({REST_LABEL!r} is reserved for the time between sets)",
         )
     if expected_labels is not None:
         expected = list(expected_labels)
         for span in manifest.spans:
             if span.label not in expected and span.label != REST_LABEL:
-                problems.append(f"{span.where}: label {span.label!r} is not one of the model's labels {expected}")
-    return ManifestCheck(manifest=manifest, problems=tuple(problems), videos=infos)
+                problems.add(
+                    "labels the model lacks",
+                    f"{span.where}: label {span.label!r} is not one of the model's labels {expected}",
+                )
+    return ManifestCheck(manifest=manifest, problems=tuple(problems.lines()), videos=infos, problem_count=len(problems))
 
 
-def _overlap_problems(manifest: Manifest) -> list[str]:
-    problems = []
+def _overlap_problems(manifest: Manifest, problems: Problems) -> None:
+    """Each span against the earlier-starting spans, in one sweep per video (sorted, not pairwise).
+
+    Only two earlier spans can matter: the one reaching furthest, and the one reaching furthest
+    among those of another label than it. A span overlapping nothing else is never reported.
+    """
     for video in manifest.videos:
-        spans = manifest.spans_of(video)
-        for i, a in enumerate(spans):
-            for b in spans[i + 1 :]:
-                if a.label == b.label:
-                    continue
-                a_start, a_end = a.start_s or 0.0, a.end_s if a.end_s is not None else math.inf
-                b_start, b_end = b.start_s or 0.0, b.end_s if b.end_s is not None else math.inf
-                if a_start < b_end and b_start < a_end:
-                    problems.append(
-                        f"{b.where}: span of {b.label!r} overlaps {a.where} ({a.label!r}) in {b.video_ref}; "
-                        "one moment can show only one exercise"
-                    )
-    return problems
+        reach: list[Span] = []
+        for b in sorted(manifest.spans_of(video), key=lambda s: s.start_s or 0.0):
+            b_start = b.start_s or 0.0
+            a = next((a for a in reach if a.label != b.label and _end(a) > b_start), None)
+            if a is not None:
+                problems.add(
+                    "overlapping spans",
+                    f"{b.where}: span of {b.label!r} overlaps {a.where} ({a.label!r}) in {b.video_ref}; "
+                    "one moment can show only one exercise",
+                )
+            furthest = max(reach + [b], key=_end)
+            others = [s for s in reach + [b] if s.label != furthest.label]
+            reach = [furthest] + ([max(others, key=_end)] if others else [])
 
 
-def _consistency_problems(manifest: Manifest) -> list[str]:
+def _end(span: Span) -> float:
+    return span.end_s if span.end_s is not None else math.inf
+
+
+def _consistency_problems(manifest: Manifest, problems: Problems) -> None:
     """One video belongs to one group and one split, or frames of it leak across the split."""
-    problems = []
     for video in manifest.videos:
         spans = manifest.spans_of(video)
         for name in ("split", "group"):
             values = sorted({getattr(s, name) or "(none)" for s in spans})
             if len(values) > 1:
-                problems.append(
+                problems.add(
+                    f"videos in several {name}s",
                     f"{spans[0].video_ref}: rows put this video in several {name}s ({', '.join(values)}); "
-                    f"give all its rows the same {name} so no video has frames on two sides"
+                    f"give all its rows the same {name} so no video has frames on two sides",
                 )
-    return problems
 
 
 def require_valid(manifest_path: Path | str, expected_labels: Iterable[str] | None = None) -> ManifestCheck:
@@ -330,5 +447,5 @@ def require_valid(manifest_path: Path | str, expected_labels: Iterable[str] | No
     manifest = load_manifest(manifest_path)
     check = check_manifest(manifest, expected_labels)
     if not check.ok:
-        raise ValidationError(str(manifest.path), list(check.problems))
+        raise ValidationError(str(manifest.path), list(check.problems), count=check.count)
     return check

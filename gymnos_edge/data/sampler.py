@@ -18,6 +18,9 @@ from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.video import open_video
 
 _TIMESTAMP_SLACK_S = 1e-3
+# Frames are upright and as a saved video shows the scene, never flipped like a selfie preview:
+# a phone must feed its model frames the same way (recorded as `mirrored` in run and export metadata).
+FRAMES_MIRRORED = False
 
 
 class ResizePolicy(str, Enum):

@@ -35,7 +35,7 @@ def write_video(
         raise ValueError("stored_rotation must be 0, 90, 180 or 270")
     undo = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
     with atomic_path(path) as temporary:
-        encoded = temporary.with_suffix(".enc.mp4")
+        encoded = temporary.with_name(temporary.name + ".enc.mp4")  # a temporary too, swept if the writer dies
         try:
             writer = None
             for frame in frames:

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from gymnos_edge.common.atomic import write_json
+from gymnos_edge.common.atomic import require_writable_file, require_writable_folder, write_json
 from gymnos_edge.common.contract import DEFAULT_RUN, REST_LABEL
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.manifest import ManifestCheck, require_valid
@@ -205,6 +205,10 @@ def evaluate_run(config: EvaluateConfig, callbacks: EvaluateCallbacks = Evaluate
     assignment = run.metadata.splits.get("assignment", {}) if run else {}
     check = require_valid(config.manifest, expected_labels=frame_model.labels)
     split, videos = choose_split(check, config.split, assignment)
+    target = config.out or ((run.report_folder if run else model_path.parent) / f"evaluation_{split}.json")
+    require_writable_file(target, "--out")  # before predicting a single frame
+    if config.tune:
+        require_writable_folder(run.folder, "--model")
     count = len(videos) + (len(choose_split(check, "val", assignment)[1]) if config.tune else 0)
     callbacks.on_plan(count)
     tuned = tuned_f1 = None
@@ -215,6 +219,5 @@ def evaluate_run(config: EvaluateConfig, callbacks: EvaluateCallbacks = Evaluate
         frame_model = KerasFrameModel(run)
     results = predict_split(config.manifest, frame_model, split, assignment, callbacks.on_video)
     evaluation = score(results, split)
-    target = config.out or ((run.report_folder if run else model_path.parent) / f"evaluation_{split}.json")
     write_json(target, evaluation.to_dict())
     return EvaluateResult(evaluation, Path(target), tuned, tuned_f1, run.folder if run else None)

@@ -35,6 +35,7 @@ from gymnos_edge.common.contract import (
 )
 from gymnos_edge.sets.smoothing import initial_state, state_size
 
+RUN_FOLDER_KEY = "run_folder"
 
 IMAGE_INPUT = {
     "tflite": "float32 (1, S, S, 3), RGB 0..255; the Caffe preprocessing is inside the graph",
@@ -69,6 +70,7 @@ def base_metadata(run: RunMetadata) -> dict[str, Any]:
         "image_size": run.image_size,
         "resize": run.sampling.resize.value,
         "preprocessing": run.preprocessing,
+        "mirrored": run.mirrored,
         "image_input": IMAGE_INPUT,
         "interval_s": params.interval_s,
         "state_size": state_size(n),
@@ -88,10 +90,15 @@ def model_metadata(base: dict[str, Any], fmt: ExportFormat) -> dict[str, Any]:
     return {**base, "format": fmt.key, "quantization": fmt.quantization, "model_file": fmt.file}
 
 
-def export_metadata(base: dict[str, Any], models: list[ExportedModel]) -> dict[str, Any]:
-    """metadata.json: `model_file` names the Core ML package when there is one (what the app loads)."""
+def export_metadata(base: dict[str, Any], models: list[ExportedModel], run_folder: Path) -> dict[str, Any]:
+    """metadata.json: `model_file` names the Core ML package when there is one (what the app loads).
+
+    `run_folder` is the trained run's absolute path, so `bench` finds its Keras reference even
+    when the export folder has been copied elsewhere.
+    """
     coreml = [m.file for m in models if m.runtime == "coreml"]
-    return {**base, "model_file": (coreml or [m.file for m in models])[0], "models": [m.to_dict() for m in models]}
+    return {**base, "model_file": (coreml or [m.file for m in models])[0], "models": [m.to_dict() for m in models],
+            RUN_FOLDER_KEY: str(Path(run_folder).resolve())}  # fmt: skip
 
 
 def write_artifacts(folder: Path, metadata: dict[str, Any], report: dict[str, Any]) -> None:

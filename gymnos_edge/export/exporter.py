@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gymnos_edge import __version__
-from gymnos_edge.common.atomic import atomic_path, require_replaceable
+from gymnos_edge.common.atomic import atomic_path, require_replaceable, require_writable_folder
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.artifacts import (
     METADATA_FILE,
@@ -94,6 +94,7 @@ def export_run(
     meta = loaded.metadata
     out = Path(options.out) if options.out is not None else default_out(meta)
     require_replaceable(out, options.force, METADATA_FILE, "export folder")
+    require_writable_folder(out, "--out")
     formats = options.formats
     calibration, validation_frames, frames_source, notes = _frames(loaded, options, formats, progress)
     progress("Loading the trained model")
@@ -127,7 +128,7 @@ def export_run(
             )
         if any(not v.ok for v in validations):
             raise ExportValidationError(tuple(validations))
-        metadata = export_metadata(base, models)
+        metadata = export_metadata(base, models, loaded.folder)
         report = _report(loaded, out, options, models, calibration, frames_source, notes)
         write_artifacts(folder, metadata, report)
     return ExportResult(out, metadata, tuple(models), tuple(validations))

@@ -116,29 +116,30 @@ def extract_features(
     import time
 
     start = time.perf_counter()
-    results: list[SpanFeatures | None] = []
-    missing: list[tuple[int, str, SpanRequest]] = []
-    for index, request in enumerate(requests):
-        key = cache_key(request, sampling, backbone_fingerprint)
+    keys = [cache_key(request, sampling, backbone_fingerprint) for request in requests]
+    unique = dict(zip(keys, requests))  # identical spans (a manifest repeating a row) are decoded once
+    entries: dict[str, SpanFeatures] = {}
+    missing: list[tuple[str, SpanRequest]] = []
+    for key, request in unique.items():
         entry = cache.load(key)
-        results.append(entry)
         if entry is None:
-            missing.append((index, key, request))
+            missing.append((key, request))
         else:
+            entries[key] = entry
             on_frames(len(entry.timestamps))
     frames_computed = 0
-    for index, key, request in missing:
+    for key, request in missing:
         entry = _compute_span(request, feature_fn, sampling, on_frames)
         cache.save(key, entry)
-        results[index] = entry
+        entries[key] = entry
         frames_computed += len(entry.timestamps)
     stats = ExtractionStats(
-        spans_cached=len(requests) - len(missing),
+        spans_cached=len(unique) - len(missing),
         spans_computed=len(missing),
         frames_computed=frames_computed,
         seconds=time.perf_counter() - start,
     )
-    return [r for r in results if r is not None], stats
+    return [entries[key] for key in keys], stats
 
 
 def _compute_span(

@@ -24,11 +24,12 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from gymnos_edge.common.contract import EMBEDDED_METADATA, METADATA_FILE, SERVING, SMOOTH_STEP
-from gymnos_edge.common.errors import UserError
-from gymnos_edge.common.jsonfile import read_json
+from gymnos_edge.common.errors import UserError, ValidationError
+from gymnos_edge.common.jsonfile import check_fields, read_json
+from gymnos_edge.common.native_path import native_name
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig, resize_frame
-from gymnos_edge.sets.smoothing import SmoothingParams
+from gymnos_edge.sets.smoothing import SmoothingParams, state_size
 
 _REQUIRED = ("labels", "rest_label", "image_size", "resize", "interval_s", "initial_state", "smoothing", "inputs", "outputs")
 
@@ -53,9 +54,10 @@ class TFLiteModel:
         if not self.path.is_file():
             raise UserError(f"{self.path}: model file not found; export one with `gymnos-edge export --tflite`")
         self.metadata = metadata if metadata is not None else load_metadata(self.path)
+        _require_complete(self.path, self.metadata)
         try:
-            with native_output_silenced():  # LiteRT announces its CPU delegate when it sets up a signature
-                self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
+            with native_output_silenced(), native_name(self.path) as name:  # LiteRT announces its CPU delegate
+                self._interpreter = Interpreter(model_path=name, num_threads=num_threads)
                 signatures = self._interpreter.get_signature_list()
                 if SERVING not in signatures:
                     raise UserError(f"{self.path}: no {SERVING!r} signature; was it written by gymnos-edge export?")
@@ -176,6 +178,17 @@ class TFLiteModel:
 TFLiteFrameModel = TFLiteModel  # the name `gymnos_edge.inference.open_model` opens .tflite files by
 
 
+def _require_complete(path: Path, metadata: dict[str, Any]) -> None:
+    """A file cut short by an interrupted copy fails in LiteRT with a bare "not a valid Flatbuffer": say why."""
+    entry = next((m for m in metadata.get("models", []) if isinstance(m, dict) and m.get("file") == path.name), {})
+    expected, actual = entry.get("size_bytes"), path.stat().st_size
+    if isinstance(expected, int) and expected != actual:
+        raise UserError(
+            f"{path}: is {actual:,} bytes but {METADATA_FILE} says it was exported as {expected:,}: the file is "
+            f"{'truncated' if actual < expected else 'damaged'} (an interrupted copy?); copy it again or export again"
+        )
+
+
 def _state(state: np.ndarray) -> np.ndarray:
     return np.asarray(state, np.float32).reshape(1, -1)
 
@@ -192,9 +205,53 @@ def load_metadata(path: Path | str) -> dict[str, Any]:
         source = f"{path} (embedded metadata)"
         if metadata is None:
             raise UserError(f"{path}: no {METADATA_FILE} beside it and none embedded; was it written by gymnos-edge export?")
+    return check_export_metadata(metadata, source)
+
+
+_FIELD_KINDS = {
+    "labels": "a non-empty list of text",
+    "rest_label": "text",
+    "image_size": "an integer",
+    "resize": "text",
+    "interval_s": "a number",
+    "initial_state": "a list of numbers",
+    "rest_class": "true or false",
+    "smoothing": "an object",
+    "inputs": "an object",
+    "outputs": "an object",
+}
+_TENSORS = {"inputs": ("image", "state"), "outputs": ("probs", "smoothed", "label", "next_state")}
+
+
+def check_export_metadata(metadata: Any, source: str) -> dict[str, Any]:
+    """Export metadata as read back, checked field by field before anything relies on it."""
+    if not isinstance(metadata, dict):
+        raise UserError(f"{source}: expected a JSON object")
     missing = [key for key in _REQUIRED if key not in metadata]
     if missing:
         raise UserError(f"{source}: missing field(s) {', '.join(missing)}")
+    check_fields(metadata, _FIELD_KINDS, source)
+    problems = [
+        f"field {group!r} must name the tensor {name!r}"
+        for group, names in _TENSORS.items()
+        for name in names
+        if not isinstance(metadata[group].get(name), str)
+    ]
+    outputs = len(metadata["labels"]) + int(metadata.get("rest_class", False))
+    if len(metadata["initial_state"]) != state_size(outputs):
+        problems.append(f"field 'initial_state' must hold {state_size(outputs)} numbers for "
+                        f"{outputs} model outputs, got {len(metadata['initial_state'])}")  # fmt: skip
+    try:
+        SamplingConfig(every_s=metadata["interval_s"], image_size=metadata["image_size"], resize=metadata["resize"])
+    except (UserError, ValueError) as error:
+        problems.append(f"fields 'interval_s', 'image_size', 'resize': {error}")
+    try:
+        SmoothingParams.from_dict(metadata["smoothing"])
+    except (UserError, ValueError) as error:
+        problems.append(f"field 'smoothing': {error}")
+    if problems:
+        raise ValidationError(source, problems + ["the file was edited or damaged: restore it, or export again"],
+                              count=len(problems))  # fmt: skip
     return metadata
 
 
@@ -211,6 +268,9 @@ def read_embedded_metadata(path: Path | str) -> dict[str, Any] | None:
                 entry = root.Metadata(m)
                 if entry.Name().decode() == EMBEDDED_METADATA:
                     return json.loads(bytes(root.Buffers(entry.Buffer()).DataAsNumpy()).decode("utf-8"))
-    except (ValueError, IndexError, OSError, struct.error, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path}: not a readable .tflite file ({type(error).__name__})") from None
+    except (ValueError, IndexError, struct.error, UnicodeDecodeError, json.JSONDecodeError):
+        raise UserError(
+            f"{path}: the .tflite file is truncated or damaged ({Path(path).stat().st_size:,} bytes, and its contents "
+            "point past what is there); copy it again or export again"
+        ) from None
     return None

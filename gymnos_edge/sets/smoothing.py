@@ -80,7 +80,9 @@ class SmoothingParams:
         unknown = set(values) - set(cls.__dataclass_fields__)
         if unknown:
             raise UserError(f"unknown smoothing parameters: {', '.join(sorted(unknown))}")
-        return cls(**{k: float(v) for k, v in values.items()})
+        # Anything but a number is passed on as it is, for `problems` to name it.
+        return cls(**{k: float(v) if isinstance(v, numbers.Real) and not isinstance(v, bool) else v
+                      for k, v in values.items()})  # fmt: skip
 
     def derived(self) -> dict[str, float | int]:
         return {

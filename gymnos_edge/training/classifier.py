@@ -7,6 +7,7 @@ plain RGB pixels in [0, 255] and nobody re-implements it by hand.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,7 +173,11 @@ def load_classifier(path: Path | str) -> keras.Model:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: model file not found")
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path}: the model file is corrupt or truncated (not a complete .keras archive); "
+                        "copy it again or train again")  # fmt: skip
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as error:
-        raise UserError(f"{path}: not a loadable .keras model ({str(error).splitlines()[0][:200]})") from None
+        raise UserError(f"{path}: the model file is corrupt, or not a model of this gymnos-edge "
+                        f"({str(error).splitlines()[0][:200]}); train again") from None  # fmt: skip

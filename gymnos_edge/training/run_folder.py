@@ -19,8 +19,8 @@ from gymnos_edge import __version__
 from gymnos_edge.common.contract import DEFAULT_RUN, LATEST, METADATA_FILE, REST_LABEL
 from gymnos_edge.common.atomic import atomic_path, write_json
 from gymnos_edge.common.errors import UserError
-from gymnos_edge.common.jsonfile import read_json
-from gymnos_edge.data.sampler import SamplingConfig
+from gymnos_edge.common.jsonfile import check_fields, read_json
+from gymnos_edge.data.sampler import FRAMES_MIRRORED, SamplingConfig
 from gymnos_edge.sets.smoothing import SmoothingParams
 
 MODEL_FILE = "model.keras"
@@ -46,6 +46,7 @@ class RunMetadata:
     metrics: dict[str, Any] = field(default_factory=dict)
     package_version: str = __version__
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    mirrored: bool = FRAMES_MIRRORED  # the frames the model saw; older runs, without the key, saw the same
 
     @property
     def n_outputs(self) -> int:
@@ -79,9 +80,40 @@ class RunMetadata:
         missing = [name for name, f in cls.__dataclass_fields__.items() if name not in values and _required(f)]
         if missing:
             raise UserError(f"{source}: missing field(s) {', '.join(missing)}; was it written by gymnos-edge train?")
+        check_fields(values, _FIELD_KINDS, source)
         clean = {k: v for k, v in values.items() if k in known}
         clean["labels"] = tuple(clean["labels"])
-        return cls(**clean)
+        metadata = cls(**clean)
+        for fields, rules in (("'every_s', 'image_size', 'resize'", lambda: metadata.sampling),
+                              ("'smoothing'", lambda: metadata.smoothing_params)):  # fmt: skip
+            try:  # values with rules beyond their type
+                rules()
+            except (UserError, ValueError) as error:
+                raise UserError(
+                    f"{source}: field(s) {fields}: {error}; the file was edited or damaged: restore it, or train again"
+                ) from None
+        return metadata
+
+
+_FIELD_KINDS = {
+    "name": "text",
+    "labels": "a non-empty list of text",
+    "image_size": "an integer",
+    "resize": "text",
+    "every_s": "a number",
+    "preprocessing": "text",
+    "head": "text",
+    "weights": "text",
+    "weights_fingerprint": "text",
+    "smoothing": "an object",
+    "manifest": "text",
+    "splits": "an object",
+    "metrics": "an object",
+    "package_version": "text",
+    "created": "text",
+    "mirrored": "true or false",
+    "rest_class": "true or false",
+}
 
 
 def _required(f) -> bool:

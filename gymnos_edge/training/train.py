@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,12 +11,12 @@ from typing import Callable
 
 import numpy as np
 
-from gymnos_edge.common.atomic import require_replaceable, write_json
+from gymnos_edge.common.atomic import require_replaceable, require_writable_folder, write_json
 from gymnos_edge.training.frame_scores import ClassificationReport, classification_report
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, estimated_frames, extract_features
 from gymnos_edge.common.contract import METADATA_FILE, REST_LABEL, RUNS_DIR, Gaps
-from gymnos_edge.data.manifest import ManifestCheck, require_valid
+from gymnos_edge.data.manifest import SPLITS, ManifestCheck, require_valid
 from gymnos_edge.training.heads import Head
 from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing, build_backbone, build_classifier, build_head
 from gymnos_edge.training.classifier import weights_fingerprint
@@ -102,8 +103,6 @@ class _SplitData:
 
 
 def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> TrainResult:
-    import keras
-
     check = require_valid(config.manifest)  # every manifest problem before any heavy work
     manifest = check.manifest
     labels = manifest.labels
@@ -118,6 +117,14 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
     warnings = list(plan.warnings) + missing_classes(plan, manifest)
     folder = config.run_folder()
     require_replaceable(folder, config.force, METADATA_FILE, "run folder")
+    require_writable_folder(folder, "--out")
+    cache = FeatureCache(config.cache_dir)
+    require_writable_folder(cache.folder, "the feature cache (GYMNOS_EDGE_CACHE)")
+    span_counts = {split: Counter(s.label for s in manifest.spans if plan.by_video[s.video] == split)
+                   for split in SPLITS}  # fmt: skip
+    _require_coverage(span_counts, labels, manifest.path, "spans")  # before the backbone sees a frame
+
+    import keras
 
     backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, len(classes))
     fingerprint = weights_fingerprint(backbone)
@@ -129,11 +136,12 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
         feature_model.predict_on_batch,
         config.sampling,
         fingerprint,
-        FeatureCache(config.cache_dir),
+        cache,
         callbacks.on_frames,
     )
     data = _split_data(plan, spans, entries)
-    _require_frames(data, classes, manifest.path)
+    frame_counts = {split: Counter(classes[i] for i in d.labels) for split, d in data.items()}
+    _require_coverage(frame_counts, classes, manifest.path, "frames")
 
     keras.utils.set_random_seed(config.seed)
     head = build_head(tuple(data["train"].features.shape[1:]), len(classes), config.head)
@@ -142,19 +150,16 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    has_val = "val" in data
     fit_started = time.perf_counter()
     history = head.fit(
         data["train"].features.astype(np.float32),
         data["train"].labels,
-        validation_data=(data["val"].features.astype(np.float32), data["val"].labels) if has_val else None,
+        validation_data=(data["val"].features.astype(np.float32), data["val"].labels),
         epochs=config.epochs,
         batch_size=config.batch_size,
         class_weight=_class_weights(data["train"].labels, len(classes)),
         callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss" if has_val else "loss", patience=config.patience, restore_best_weights=True
-            ),
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
             keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: callbacks.on_epoch(epoch, dict(logs))),
         ],
         shuffle=True,
@@ -229,15 +234,23 @@ def _split_data(plan: SplitPlan, spans: list[TrainingSpan], entries) -> dict[str
     }
 
 
-def _require_frames(data: dict[str, _SplitData], labels, manifest_path: Path) -> None:
-    if "train" not in data:
-        raise UserError(f"{manifest_path}: the train split has no frames; check the spans and the split column")
-    counts = np.bincount(data["train"].labels, minlength=len(labels))
-    empty = [label for label, count in zip(labels, counts) if count == 0]
+def _require_coverage(counts: dict[str, Counter], labels, manifest_path: Path, unit: str) -> None:
+    """Train needs every label and val needs something, or the run would be saved half-trained.
+
+    Checked on spans before any feature is extracted, and again on the frames they gave.
+    """
+    if sum(counts.get("train", Counter()).values()) == 0:
+        raise UserError(f"{manifest_path}: the train split has no {unit}; check the spans and the split column")
+    empty = [label for label in labels if counts["train"][label] == 0]
     if empty:
         raise UserError(
-            f"{manifest_path}: no training frames for label(s) {', '.join(empty)}; "
+            f"{manifest_path}: no training {unit} for label(s) {', '.join(empty)}; "
             "add spans for them in training videos (or move a video into the train split)"
+        )
+    if sum(counts.get("val", Counter()).values()) == 0:
+        raise UserError(
+            f"{manifest_path}: the val split has no {unit}, and it is what chooses the epoch and checks the model; "
+            "give some videos split 'val', or leave out the split column to split automatically"
         )
 
 

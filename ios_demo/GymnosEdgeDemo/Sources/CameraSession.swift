@@ -87,12 +87,14 @@ final class CameraSession: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
         guard session.canAddOutput(output) else { throw CameraError.cannotAddOutput }
         session.addOutput(output)
         guard let connection = output.connection(with: .video) else { throw CameraError.noVideoConnection }
-        Self.makeUprightAndMirrored(connection)
+        Self.makeUprightAndUnmirrored(connection)
     }
 
-    /// The only place orientation is handled: buffers arrive upright and mirrored
-    /// like the selfie preview, and the classifier passes them to Vision as `.up`.
-    private static func makeUprightAndMirrored(_ connection: AVCaptureConnection) {
+    /// The only place orientation is handled: buffers arrive upright and NOT mirrored, as
+    /// a saved video shows the scene (metadata.json's `mirrored: false`, the frames the model
+    /// was trained on), and the classifier passes them to Vision as `.up`. Only the preview
+    /// layer, on its own connection, mirrors the picture like a selfie view.
+    private static func makeUprightAndUnmirrored(_ connection: AVCaptureConnection) {
         if #available(iOS 17.0, *) {
             if connection.isVideoRotationAngleSupported(90) {
                 connection.videoRotationAngle = 90
@@ -102,7 +104,7 @@ final class CameraSession: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
         }
         if connection.isVideoMirroringSupported {
             connection.automaticallyAdjustsVideoMirroring = false
-            connection.isVideoMirrored = true
+            connection.isVideoMirrored = false
         }
     }
 

@@ -78,7 +78,7 @@ final class WorkoutClassifier {
             shape: stateShape,
             dataType: stateType
         )
-        // The capture connection already rotated and mirrored the frame.
+        // The capture connection already made the frame upright, unmirrored like the training videos.
         let handler = VNImageRequestHandler(cvPixelBuffer: pixelBuffer, orientation: .up, options: [:])
         try handler.perform([request])
         let observations = request.results as? [VNCoreMLFeatureValueObservation] ?? []
