@@ -460,7 +460,7 @@ def test_labels_with_control_characters_blanks_or_a_rest_look_alike_are_refused(
 def test_rest_itself_is_a_label_a_manifest_may_use(tmp_path, make_video):
     make_video("a.mp4", seconds=4.0)
     manifest = load_manifest(write_manifest(tmp_path, "video,label,start,end\na.mp4,squat,0,2\na.mp4,rest,2,4\n"))
-    assert manifest.labels == ("rest", "squat")
+    assert manifest.labels == ("squat",) and manifest.has_rest_spans  # rest is a span label, never an exercise
 
 
 # === 8. Manifests at scale =======================================================================================
