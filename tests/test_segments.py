@@ -73,6 +73,7 @@ def test_timeline_to_dict():
                 "end_s": 4.0,
                 "duration_s": 3.0,
                 "mean_confidence": 0.9,
+                "reps": None,
             }
         ],
         "rests": [{"start_s": 0.0, "end_s": 1.0, "duration_s": 1.0}],

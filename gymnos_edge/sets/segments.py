@@ -24,6 +24,7 @@ class Segment:
     start_s: float
     end_s: float
     mean_confidence: float | None = None
+    reps: int | None = None  # reps counted in a set; None for rests and when not counted
 
     @property
     def duration_s(self) -> float:
@@ -37,6 +38,7 @@ class Segment:
             "end_s": self.end_s,
             "duration_s": self.duration_s,
             "mean_confidence": self.mean_confidence,
+            "reps": self.reps,
         }
 
 
@@ -80,12 +82,16 @@ def segment(
     interval_s: float,
     confidences: np.ndarray | None = None,
     held: Sequence[int] | None = None,
+    reps: Sequence[int] | None = None,
 ) -> Timeline:
     """Cut a timeline into sets and rests.
 
     `labels` are class indices with K (= len(class_names)) for rest; `held` (the
     candidate counter of each state) dates changes back; `confidences` (T, K)
-    gives each set its mean probability.
+    gives each set its mean probability; `reps` (the state's rep count after each
+    step) gives each set the count at its last frame, which the state machine
+    holds from the moment a rival label is proposed, so it is the set's count as
+    dated back.
     """
     times = np.asarray(times, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
@@ -101,5 +107,6 @@ def segment(
         confidence = None
         if confidences is not None:
             confidence = float(np.mean(np.asarray(confidences)[first : last + 1, label], dtype=np.float64))
-        sets.append(Segment(class_names[label], label, start, end, confidence))
+        count = None if reps is None else int(reps[last])
+        sets.append(Segment(class_names[label], label, start, end, confidence, count))
     return Timeline(tuple(sets), tuple(rests))
