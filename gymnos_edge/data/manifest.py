@@ -2,8 +2,10 @@
 
 A manifest is a CSV or JSON file with one row per labelled span and the column
 names of Create ML's action-classifier annotation files (`video`, `label`,
-`start`, `end`), plus optional `group` (gym, person or session) and `split`
-(train/val/test). Video paths are relative to the manifest's folder.
+`start`, `end`), plus optional `group` (gym, person or session), `split`
+(train/val/test) and `reps` (the true number of repetitions in a set, counted
+by eye; empty where unknown, never given for `rest`). Video paths are relative
+to the manifest's folder.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from gymnos_edge.common.jsonfile import read_json
 from gymnos_edge.data.video import VideoInfo, probe_video
 
 REQUIRED_COLUMNS = ("video", "label")
-OPTIONAL_COLUMNS = ("start", "end", "group", "split")
+OPTIONAL_COLUMNS = ("start", "end", "group", "split", "reps")
 SPLITS = ("train", "val", "test")
 _END_SLACK_S = 0.25  # container durations are rounded; do not flag a span ending a frame late
 
@@ -39,6 +41,7 @@ class Span:
     end_s: float | None = None
     group: str | None = None
     split: str | None = None
+    reps: int | None = None  # true repetitions of the set; None: not counted
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,10 @@ class Manifest:
     @property
     def has_splits(self) -> bool:
         return any(s.split for s in self.spans)
+
+    @property
+    def has_reps(self) -> bool:
+        return any(s.reps is not None for s in self.spans)
 
     def spans_of(self, video: Path) -> list[Span]:
         return [s for s in self.spans if s.video == video]
@@ -169,7 +176,7 @@ def load_manifest(path: Path | str) -> Manifest:
     if missing:
         raise ValidationError(
             str(path),
-            [f"missing required column(s) {', '.join(missing)}; columns are video, label[, start, end, group, split]"],
+            [f"missing required column(s) {', '.join(missing)}; columns are video, label[, start, end, group, split, reps]"],
         )
     problems: list[str] = []
     spans = []
@@ -240,6 +247,7 @@ def _parse_span(record: dict[str, Any], where: str, folder: Path) -> tuple[Span 
         split = split.lower()
         if split not in SPLITS:
             problems.append(f"split {split!r} is not one of {', '.join(SPLITS)}")
+    reps = _reps(record.get("reps"), label, problems)
     if problems:
         return None, problems
     assert video_ref is not None and label is not None
@@ -253,9 +261,32 @@ def _parse_span(record: dict[str, Any], where: str, folder: Path) -> tuple[Span 
             end_s=end,
             group=_text(record.get("group")),
             split=split,
+            reps=reps,
         ),
         [],
     )
+
+
+def _reps(value: Any, label: str | None, problems: list[str]) -> int | None:
+    """A whole, non-negative count, given only for sets ("4" and 4.0 are four reps; "4.5" is a mistake)."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        count = float(text)
+    except ValueError:
+        problems.append(f"reps {text!r} is not a whole number of repetitions")
+        return None
+    if not math.isfinite(count) or count != int(count):
+        problems.append(f"reps {text!r} is not a whole number of repetitions; count only finished reps")
+        return None
+    if count < 0:
+        problems.append(f"reps is negative ({int(count)}); give the number of repetitions in the set")
+        return None
+    if label == REST_LABEL:
+        problems.append(f"reps ({int(count)}) is given for a {REST_LABEL!r} span; rest has no repetitions, leave it empty")
+        return None
+    return int(count)
 
 
 def check_manifest(manifest: Manifest, expected_labels: Iterable[str] | None = None) -> ManifestCheck:

@@ -23,7 +23,7 @@ from gymnos_edge.export.formats import ExportFormat
 from gymnos_edge.export.wrapper import IMAGE, LABEL, NEXT_STATE, PROBS, SMOOTHED, STATE
 from gymnos_edge.training.run_folder import RunMetadata
 from gymnos_edge.common.contract import REST_LABEL
-from gymnos_edge.sets.smoothing import initial_state, state_size
+from gymnos_edge.sets.smoothing import initial_state, state_fields, state_size
 
 METADATA_FILE = "metadata.json"
 LABELS_FILE = "labels.txt"
@@ -66,6 +66,7 @@ def base_metadata(run: RunMetadata) -> dict[str, Any]:
         "interval_s": params.interval_s,
         "state_size": state_size(n),
         "initial_state": initial_state(n, run.rest_class).tolist(),
+        "state_fields": state_fields(n),  # where next_state holds the shown label, the live rep count, …
         "smoothing": params.to_dict(),
         "smoothing_derived": params.derived(),
         "inputs": {"image": IMAGE, "state": STATE},
