@@ -89,12 +89,16 @@ def segment(
     `labels` are class indices with K (= len(class_names)) for rest; `held` (the
     candidate counter of each state) dates changes back; `confidences` (T, K)
     gives each set its mean probability; `reps` (the state's rep count after each
-    step) gives each set the count at its last frame, which the state machine
-    holds from the moment a rival label is proposed, so it is the set's count as
-    dated back.
+    step) gives each set the count of the last frame that showed it, what the
+    phone showed when the set ended.
     """
     times = np.asarray(times, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
+    # Dating back moves a set's end earlier, into the run that showed it: its count is the one that run ended with.
+    shown = labels
+    shown_until = np.zeros(len(labels), np.int64)
+    for _, first, last in runs(shown):
+        shown_until[first : last + 1] = last
     if held is not None:
         labels = date_back(labels, np.asarray(held))
     n = len(class_names)
@@ -107,6 +111,6 @@ def segment(
         confidence = None
         if confidences is not None:
             confidence = float(np.mean(np.asarray(confidences)[first : last + 1, label], dtype=np.float64))
-        count = None if reps is None else int(reps[last])
+        count = None if reps is None else int(reps[shown_until[last] if shown[last] == label else last])
         sets.append(Segment(class_names[label], label, start, end, confidence, count))
     return Timeline(tuple(sets), tuple(rests))
