@@ -248,7 +248,8 @@ def _smoothed_scores(model, data: _Frames, probs: list[np.ndarray]):
     results = [
         VideoResult(video, group, truth, prediction_from_probs(video, model.labels, times, p, model.smoothing, model.rest_class),
                     reps)  # fmt: skip
-        for video, group, truth, times, p, reps in zip(data.videos, data.groups, data.truth, data.times, probs, data.true_reps)
+        for video, group, truth, times, p, reps in zip(data.videos, data.groups, data.truth, data.times, probs,
+                                                        data.true_reps or [()] * len(data.videos))  # fmt: skip
     ]
     return score(results, "bench").smoothed
 
