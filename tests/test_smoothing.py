@@ -254,3 +254,8 @@ def test_unknown_params_are_refused():
 def test_params_round_trip_through_dict():
     params = SmoothingParams(tau_s=0.4, min_rest_s=2.0)
     assert SmoothingParams.from_dict(params.to_dict()) == params
+
+
+def test_int8_softmax_steps_are_accepted_as_probabilities():
+    # a quantized softmax: multiples of 1/256 summing to 255/256
+    smooth_sequence(np.float32([[128 / 256, 127 / 256], [200 / 256, 55 / 256]]), SmoothingParams())

@@ -34,6 +34,8 @@ STATE_FIELDS = (
     "reps",  # reps of the shown set (0 while rest is shown)
 )
 STATE_EXTRA = len(STATE_FIELDS)
+# An int8 model's softmax comes in steps of 1/256 and may sum to 1 ± a few steps; logits are nowhere near.
+SUM_TOLERANCE = 0.02
 REP_EPS = 1e-3  # probabilities are clipped to [REP_EPS, 1 - REP_EPS] before their log-odds: ±6.9 at most
 
 
@@ -331,7 +333,7 @@ def validate_probs(probs: Any, n_classes: int | None = None, source: str = "prob
     if negative.size:
         raise UserError(f"{source}: frame {int(negative[0][0])} holds a negative probability")
     sums = array.sum(axis=1)
-    off = np.flatnonzero(np.abs(sums - 1.0) > 1e-3)
+    off = np.flatnonzero(np.abs(sums - 1.0) > SUM_TOLERANCE)
     if off.size:
         raise UserError(
             f"{source}: frame {int(off[0])} sums to {sums[off[0]]:.4f}, not 1; pass softmax outputs, not logits"
