@@ -26,7 +26,7 @@ def timeline_frame(prediction: Prediction) -> pd.DataFrame:
         columns[f"raw_{label}"] = prediction.probs[:, i]
     for i, label in enumerate(prediction.labels):
         columns[f"smoothed_{label}"] = prediction.smoothed[:, i]
-    columns["raw_label"] = [prediction.labels[i] for i in prediction.raw_labels]
+    columns["raw_label"] = [label_name(prediction, i) for i in prediction.raw_labels]
     columns["label"] = [label_name(prediction, i) for i in prediction.shown]
     if prediction.reps is not None:
         columns["reps"] = prediction.reps  # the live count of the shown set, as the phone shows it
