@@ -47,6 +47,9 @@ def test_every_format_gets_a_row_with_figures(exported):
         assert row.size_mb > 0 and row.peak_rss_mb > 0 and row.init_ms >= 0
         assert 0 <= row.frame_accuracy <= 100 and 0 <= row.set_f1_50 <= 100
     assert by_format["tflite-fp32"][0].label_agreement == 100.0  # float32 export: the same model
+    keras_row, fp32_row = by_format["keras"][0], by_format["tflite-fp32"][0]
+    assert keras_row.rep_mae >= 0 and 0 <= keras_row.rep_obo <= 1  # the demo manifest counts every set's reps
+    assert fp32_row.rep_agreement == 100.0 and fp32_row.rep_mae == keras_row.rep_mae
     assert by_format["tflite-fp32"][0].frame_accuracy == by_format["keras"][0].frame_accuracy
     assert by_format["coreml"][0].status.startswith("needs macOS")
     assert by_format["tflite-dynamic"][0].size_mb < by_format["tflite-fp32"][0].size_mb
@@ -108,6 +111,7 @@ def test_accuracy_columns_on_a_hand_made_case():
     assert figures["label_agreement"] == pytest.approx(90.0)  # 9 of 10 frames agree with the reference
     # tau 0, one-step minimums: shown labels a a a b a a b b b b → 3 flips in 10 s
     assert figures["flips_per_min"] == pytest.approx(3 / (10 / 60))
+    assert figures["rep_mae"] is None and figures["rep_agreement"] is None  # no true reps in this manifest
 
 
 def test_bench_command_writes_json_and_plot(exported, tmp_path):
@@ -135,4 +139,6 @@ def test_goals_are_judged_from_the_rows():
     assert goals["int8 label agreement with Keras"].holds
     assert goals["|int8 − Keras| set F1@50"].value == pytest.approx(0.5) and goals["|int8 − Keras| set F1@50"].holds
     slow = check_goals((row("tflite-fp32", 100), row("tflite-int8", 40, 90.0, None)))
-    assert [g.holds for g in slow] == [False, False, None]
+    assert [g.holds for g in slow] == [False, False, None, None]
+    counted = {g.name: g for g in check_goals((BenchRow("tflite-int8", "x", 1.0, threads=1, rep_agreement=96.0),))}
+    assert counted["int8 rep counts equal to Keras's (% of sets)"].holds

@@ -29,3 +29,11 @@ def test_demo_manifest_is_valid_with_groups_and_rotated_videos(demo_manifest):
     assert rotations == {0, 90}  # some stored as an upright iPhone stores them
     assert all(probe_video(v).height > probe_video(v).width for v in check.manifest.videos)
     assert rows.groupby("video").size().max() >= 2  # some videos hold several sets
+
+
+def test_demo_manifest_gives_the_true_reps_of_every_set(demo_manifest):
+    spans = require_valid(demo_manifest).manifest.spans
+    sets = [s for s in spans if s.label != "rest"]
+    assert sets and all(s.reps == 2 for s in sets)  # the fixture draws two reps a set
+    assert all(s.reps is None for s in spans if s.label == "rest")
+    assert "reps" in pd.read_csv(demo_manifest).columns

@@ -25,7 +25,7 @@ from gymnos_edge.export.tflite import (
 )
 from gymnos_edge.export.validate import Check, Validation, reference_vectors
 from gymnos_edge.training.classifier import PREPROCESSING
-from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, step
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, state_fields, state_index, state_size, step
 from gymnos_edge.common.contract import SERVING, SMOOTH_STEP
 from gymnos_edge.inference.litert_model import TFLiteModel
 from conftest import LABELS, make_untrained_run
@@ -85,8 +85,10 @@ def test_export_folder_holds_every_artifact_and_the_metadata_the_app_reads(expor
     assert meta["labels"] == list(LABELS) and meta["rest_label"] == "rest"
     assert meta["image_size"] == 32 and meta["resize"] == "squash" and meta["preprocessing"] == PREPROCESSING
     assert meta["interval_s"] == meta["smoothing"]["interval_s"] == 0.2
-    assert meta["state_size"] == 5 and meta["initial_state"] == initial_state(2).tolist()
-    assert set(meta["smoothing"]) == {"interval_s", "tau_s", "enter", "exit", "floor", "min_set_s", "min_rest_s"}
+    assert meta["state_size"] == state_size(2) == 11 and meta["initial_state"] == initial_state(2).tolist()
+    assert meta["state_fields"] == state_fields(2) and meta["state_fields"]["reps"] == 10
+    assert set(meta["smoothing"]) == {"interval_s", "tau_s", "enter", "exit", "floor", "min_set_s", "min_rest_s",
+                                      "rep_tau_s", "rep_hysteresis", "min_rep_s"}  # fmt: skip
     assert meta["model_file"] == "GymnosEdge.mlpackage"
     assert meta["inputs"] == {"image": "image", "state": "state_in"}
     assert meta["outputs"] == {"probs": "probs", "smoothed": "smoothed", "label": "label", "next_state": "next_state"}
@@ -193,6 +195,8 @@ def assert_replays(model: TFLiteModel, vector: dict) -> None:
         states.append(state)
     assert labels == vector["labels_out"]
     np.testing.assert_allclose(np.stack(states), np.asarray(vector["states"], np.float32), atol=STATE_ATOL, rtol=0)
+    reps = np.stack(states)[:, state_index(len(vector["probs"][0]), "reps")]
+    assert reps.tolist() == vector["reps_out"], "the file counts reps differently from the reference"
 
 
 def assert_serving_path_steps_exactly(model: TFLiteModel, vector: dict) -> None:

@@ -106,3 +106,32 @@ def test_empty_missing_column_and_unreadable_files(tmp_path):
     bad_json.write_text("{not json")
     with pytest.raises(UserError, match="not valid JSON"):
         load_manifest(bad_json)
+
+
+def test_reps_are_whole_counts_of_sets_and_every_bad_one_names_its_row(tmp_path, two_videos):
+    path = write_csv(
+        tmp_path,
+        "video,label,start,end,group,reps\n"
+        "a.mp4,squat,0,1,g,8\n"  # line 2: fine
+        "a.mp4,squat,1,2,g,4.0\n"  # line 3: fine, a whole number written as a float
+        "a.mp4,squat,2,3,g,\n"  # line 4: fine, not counted
+        "b.mp4,squat,0,1,h,-2\n"  # line 5: negative
+        "b.mp4,squat,1,2,h,3.5\n"  # line 6: fractional
+        "b.mp4,rest,2,3,h,1\n"  # line 7: rest has no reps
+        "b.mp4,squat,2.5,2.9,h,many\n",  # line 8: not a number
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_manifest(path)
+    problems = caught.value.problems
+    assert len(problems) == 4
+    for expected in ("line 5: reps is negative (-2)", "line 6: reps '3.5' is not a whole number",
+                     "line 7: reps (1) is given for a 'rest' span", "line 8: reps 'many' is not a whole number"):  # fmt: skip
+        assert any(p.startswith(expected) for p in problems), (expected, problems)
+    good = write_csv(tmp_path, "video,label,start,end,reps\na.mp4,squat,0,1,8\na.mp4,squat,1,2,4.0\na.mp4,rest,2,3,\n", "ok.csv")
+    manifest = require_valid(good).manifest
+    assert [s.reps for s in manifest.spans] == [8, 4, None] and manifest.has_reps
+    entry = tmp_path / "reps.json"
+    entry.write_text(json.dumps([{"video": "a.mp4", "label": "squat", "start": 0, "end": 1, "reps": 3},
+                                 {"video": "a.mp4", "label": "rest", "start": 1, "end": 2, "reps": 2}]))  # fmt: skip
+    with pytest.raises(ValidationError, match="entry 2: reps"):
+        load_manifest(entry)

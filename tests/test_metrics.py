@@ -10,6 +10,7 @@ import pytest
 
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.evaluation.set_metrics import (
+    RepCounts,
     aggregate,
     count_flips,
     detection_delays,
@@ -21,6 +22,7 @@ from gymnos_edge.evaluation.set_metrics import (
     score_segments,
     segmental_f1,
     under_segmented,
+    with_true_reps,
 )
 from gymnos_edge.sets.segments import REST_LABEL, Segment
 
@@ -230,3 +232,45 @@ def test_bad_held_is_refused():
 def test_aggregate_needs_videos():
     with pytest.raises(UserError, match="no videos"):
         aggregate([])
+
+
+# ---------------------------------------------------------------- rep counts (RepCount's MAE and OBO)
+
+
+def test_rep_mae_and_obo_by_hand():
+    # true 8, 4, 5, 10 against counted 8, 5, 3, 0 (the last set missed):
+    # |Δ|/true = 0, 1/4, 2/5, 10/10 → MAE (0 + 0.25 + 0.4 + 1) / 4 = 0.4125; within ±1: 8 and 5 → OBO 2/4.
+    counts = RepCounts((8, 4, 5, 10), (8, 5, 3, 0), (True, True, True, False))
+    assert counts.mae == pytest.approx(0.4125) and counts.obo == 0.5
+    # found sets only: (0 + 0.25 + 0.4) / 3 = 0.21667, OBO 2/3
+    detected = counts.of_detected()
+    assert detected.sets == 3 and detected.mae == pytest.approx(0.65 / 3) and detected.obo == pytest.approx(2 / 3)
+    # a true count of 0 cannot be normalised: left out of MAE, kept in OBO (1 counted is within one)
+    zero = RepCounts((0, 4), (1, 4), (True, True))
+    assert zero.mae == 0.0 and zero.obo == 1.0
+    assert math.isnan(RepCounts().mae) and math.isnan(RepCounts().obo)
+    pooled = RepCounts((8,), (8,), (True,)) + RepCounts((4,), (6,), (True,))
+    assert pooled.true == (8, 4) and pooled.mae == pytest.approx(0.25) and pooled.obo == 0.5
+    assert counts.to_dict()["rep_mae"] == pytest.approx(0.4125) and RepCounts().to_dict()["rep_mae"] is None
+
+
+def test_touching_spans_of_one_exercise_add_their_reps():
+    sets = (seg(0, 0, 10), seg(1, 12, 20))
+    spans = [(0.0, 4.0, 3), (4.0, 10.0, 5), (12.0, 20.0, None)]
+    counted = with_true_reps(sets, spans)
+    assert [s.reps for s in counted] == [8, None]  # a set with an uncounted span has no true count
+
+
+def test_evaluate_sequence_reports_the_reps_of_each_true_set():
+    # true squat [2, 6) with 3 reps and press [8, 11) with 2; the phone counted 3 for squat (its last
+    # frame, 6, holds 3) and never showed press until frame 10, where it counts 1 → matched, 1 rep.
+    reps = [0, 0, 0, 1, 2, 3, 3, 0, 0, 0, 1, 1]
+    result = evaluate_sequence(TRUE, PRED, TIMES, 1.0, NAMES, reps=reps, true_reps=[(2.0, 6.0, 3), (8.0, 11.0, 2)])
+    assert [(m.truth.reps, m.counted_reps) for m in result.sets.matches] == [(3, 3), (2, 1)]
+    # MAE (0 + 1/2) / 2 = 0.25; both within one → OBO 1
+    assert result.reps.mae == pytest.approx(0.25) and result.reps.obo == 1.0
+    assert result.to_dict()["rep_obo"] == 1.0 and result.to_dict()["set_report"]["sets"][0]["counted_reps"] == 3
+    # the squat set missed altogether counts 0 of its 3 reps
+    missed = evaluate_sequence(TRUE, [2] * 12, TIMES, 1.0, NAMES, reps=[0] * 12, true_reps=[(2.0, 6.0, 3)])
+    assert [(m.truth.reps, m.counted_reps) for m in missed.sets.matches] == [(3, 0), (None, 0)]
+    assert missed.reps.true == (3,) and missed.reps.mae == 1.0 and missed.reps.obo == 0.0

@@ -1,6 +1,7 @@
 """`predict` end to end on a real demo video with a tiny model."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,8 @@ def test_predict_command_writes_the_timeline_and_annotated_video(tiny_run, demo_
     np.testing.assert_allclose(frames[["raw_overhead_press", "raw_squat"]].sum(axis=1), 1.0, atol=1e-4)
     assert set(frames["label"]) <= {"overhead_press", "squat", "rest"}
     assert {"sets", "rests", "smoothing"} <= set(data)
+    assert all(isinstance(s["reps"], int) and s["reps"] >= 0 for s in data["sets"])
+    assert (frames.loc[frames["label"] == "rest", "reps"] == 0).all() and "rep(s) in all" in result.output
     assert (out / "timeline.png").stat().st_size > 0
     info = probe_video(annotated)
     assert info.height > info.width  # upright, like the source
@@ -86,3 +89,21 @@ def test_predict_with_an_exported_tflite_shows_what_the_phone_shows(tiny_run, de
     assert shown == on_device
     keras_prediction = predict_video(video, open_frame_model(tiny_run.folder))
     np.testing.assert_array_equal(predict_video(video, open_frame_model(model_file)).shown, keras_prediction.shown)
+
+
+def test_the_timeline_marks_every_counted_rep_and_the_video_shows_the_running_count():
+    from gymnos_edge.inference.timeline_files import rep_ticks, shown_text
+
+    # a clear squat set with 3 reps of 2.4 s between two unsure stretches (2 classes, no rest output)
+    t = np.arange(36) * 0.2
+    squat = 0.75 + 0.2 * (1 - np.cos(2 * np.pi * t / 2.4)) / 2
+    probs = np.concatenate([np.tile([0.36, 0.64], (10, 1)), np.stack([squat, 1 - squat], 1), np.tile([0.36, 0.64], (15, 1))])
+    times = np.arange(len(probs)) * 0.2
+    prediction = prediction_from_probs(Path("clip.mp4"), ("squat", "overhead_press"), times, probs.astype(np.float32),
+                                       SmoothingParams())  # fmt: skip
+    assert [(s.label, s.reps) for s in prediction.timeline.sets] == [("squat", 3)]
+    ticks = rep_ticks(prediction)
+    assert [text for _, text in ticks][-1].endswith("3") and len(ticks) >= 2
+    last_shown = int(np.flatnonzero(prediction.shown == 0)[-1])
+    assert shown_text(prediction, last_shown).startswith("squat · 3 reps")
+    assert shown_text(prediction, 0) == "rest"

@@ -100,7 +100,7 @@ def labels_of(blocks: list[tuple[tuple[float, ...], int]], params=SmoothingParam
 
 
 def test_initial_state_with_a_rest_class_shows_the_rest_output():
-    np.testing.assert_array_equal(initial_state(3, rest_class=True), np.float32([1 / 3, 1 / 3, 1 / 3, 2, 2, 0]))
+    np.testing.assert_array_equal(initial_state(3, rest_class=True)[:6], np.float32([1 / 3, 1 / 3, 1 / 3, 2, 2, 0]))
 
 
 @pytest.mark.parametrize("frames", [1, 10, 200])

@@ -73,6 +73,7 @@ def test_timeline_to_dict():
                 "end_s": 4.0,
                 "duration_s": 3.0,
                 "mean_confidence": 0.9,
+                "reps": None,
             }
         ],
         "rests": [{"start_s": 0.0, "end_s": 1.0, "duration_s": 1.0}],
@@ -128,3 +129,14 @@ def test_sets_and_rests_tile_the_timeline(params, probs):
         assert b.start_s == pytest.approx(a.end_s, abs=1e-9)
     for s in timeline.sets:
         assert 0.0 <= s.mean_confidence <= 1.0
+
+
+def test_a_set_reports_the_count_it_last_showed():
+    # squat (0) shown at frames 2–5; rest (2) shown at 6 after being proposed from frame 5 (held 2),
+    # so the set is dated back to end at frame 4, but the phone showed 3 reps at frame 5: it reports 3.
+    labels = [2, 2, 0, 0, 0, 0, 2, 2]
+    held = [1, 2, 3, 4, 5, 1, 2, 3]
+    reps = [0, 0, 1, 1, 2, 3, 0, 0]
+    timeline = segment(np.arange(8) * 1.0, labels, NAMES, 1.0, held=held, reps=reps)
+    assert [(s.label, s.start_s, s.end_s, s.reps) for s in timeline.sets] == [("squat", 0.0, 5.0, 3)]
+    assert segment(np.arange(8) * 1.0, labels, NAMES, 1.0).sets[0].reps is None

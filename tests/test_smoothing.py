@@ -12,7 +12,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gymnos_edge.common.errors import UserError
-from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, step, validate_probs
+from gymnos_edge.sets.smoothing import (
+    SmoothingParams,
+    initial_state,
+    smooth_sequence,
+    state_size,
+    step,
+    validate_probs,
+)
 from smoothing_strategies import distribution, prob_sequences, smoothing_params
 
 VECTOR_FILES = sorted((Path(__file__).parent / "vectors" / "smoothing").glob("*.json"))
@@ -31,7 +38,8 @@ def run_steps(probs: np.ndarray, params: SmoothingParams) -> np.ndarray:
 
 
 def test_initial_state_is_uniform_showing_rest():
-    np.testing.assert_array_equal(initial_state(3), np.float32([1 / 3, 1 / 3, 1 / 3, 3, 3, 0]))
+    # shown, candidate, held; rep_class (none yet: K), baseline, armed, since, rising, reps
+    np.testing.assert_array_equal(initial_state(3), np.float32([1 / 3, 1 / 3, 1 / 3, 3, 3, 0, 3, 0, 0, 0, 0, 0]))
 
 
 def test_derived_values():
@@ -52,10 +60,10 @@ def test_one_step_by_hand():
     params = SmoothingParams(tau_s=0.0, min_set_s=0.4)
     state, smoothed, label = step(initial_state(2), np.float32([0.8, 0.2]), params)
     np.testing.assert_allclose(smoothed, [0.8, 0.2], atol=1e-7)
-    np.testing.assert_array_equal(state[2:], np.float32([2, 0, 1]))
+    np.testing.assert_array_equal(state[2:5], np.float32([2, 0, 1]))
     assert int(label) == 2
     state, _, label = step(state, np.float32([0.8, 0.2]), params)
-    np.testing.assert_array_equal(state[2:], np.float32([0, 0, 2]))
+    np.testing.assert_array_equal(state[2:5], np.float32([0, 0, 2]))
     assert int(label) == 0
 
 
@@ -153,7 +161,7 @@ def test_batch_equals_each_sequence(params, data, batch, frames, n_classes):
         [data.draw(prob_sequences(n_classes=n_classes, frames=(frames, frames))) for _ in range(batch)]
     )
     result = smooth_sequence(sequences, params)
-    assert result.states.shape == (batch, frames, n_classes + 3)
+    assert result.states.shape == (batch, frames, state_size(n_classes))
     for index, sequence in enumerate(sequences):
         np.testing.assert_array_equal(result.states[index], run_steps(sequence, params))
         np.testing.assert_array_equal(result.labels[index], smooth_sequence(sequence, params).labels)
@@ -246,3 +254,8 @@ def test_unknown_params_are_refused():
 def test_params_round_trip_through_dict():
     params = SmoothingParams(tau_s=0.4, min_rest_s=2.0)
     assert SmoothingParams.from_dict(params.to_dict()) == params
+
+
+def test_int8_softmax_steps_are_accepted_as_probabilities():
+    # a quantized softmax: multiples of 1/256 summing to 255/256
+    smooth_sequence(np.float32([[128 / 256, 127 / 256], [200 / 256, 55 / 256]]), SmoothingParams())

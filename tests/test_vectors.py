@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from gymnos_edge.sets.segments import segment
-from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, step
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, state_index, step
 from gymnos_edge.sets.shared_vectors import CASES, MARGIN, Block, close_calls, draw_probs, write_vectors
 
 VECTOR_DIR = Path(__file__).parent / "vectors" / "smoothing"
 FILES = sorted(VECTOR_DIR.glob("*.json"))
 KEYS = (
-    "name description labels rest_label rest_class params derived initial_state probs states smoothed labels_out sets rests"
+    "name description labels rest_label rest_class params derived initial_state probs states smoothed labels_out "
+    "reps_out sets rests"
 ).split()
 
 
@@ -59,12 +60,14 @@ def test_vector_matches_step(path):
     np.testing.assert_array_equal(np.asarray(vector["states"], np.float32), np.stack(states))
     np.testing.assert_array_equal(np.asarray(vector["smoothed"], np.float32), np.stack(smoothed))
     assert vector["labels_out"] == labels
-
     states = np.stack(states)
+    assert vector["reps_out"] == states[:, state_index(n, "reps")].astype(int).tolist()
+
     times = np.arange(len(probs)) * params.interval_s
     timeline = segment(
-        times, labels, vector["labels"], params.interval_s, confidences=np.stack(smoothed), held=states[:, -1]
-    )
+        times, labels, vector["labels"], params.interval_s, confidences=np.stack(smoothed),
+        held=states[:, state_index(n, "held")], reps=vector["reps_out"],
+    )  # fmt: skip
     assert {"sets": vector["sets"], "rests": vector["rests"]} == timeline.to_dict()
 
 
@@ -114,7 +117,36 @@ def test_draw_probs_are_distributions_on_the_grid():
 def test_cases_cover_the_promised_situations():
     names = {case.name for case in CASES}
     promised = {"steady", "noisy", "glitches", "set_rest_set", "class_switch", "three_classes", "tau_zero", "durations"}
+    promised |= {"reps_steady", "reps_half_rep", "reps_pause", "reps_noisy", "reps_slow", "reps_fast", "reps_two_sets"}
     assert promised <= names
     assert any(case.params.tau_s == 0 for case in CASES)
     assert any(len(case.labels) == 3 for case in CASES)
     assert any(case.params.min_set_s != case.params.min_rest_s for case in CASES)
+
+
+def test_rep_vectors_count_what_their_descriptions_promise():
+    by_name = {case.name: case for case in CASES}
+    counted = {}
+    for path in FILES:
+        vector = load(path)
+        case = by_name[vector["name"]]
+        if case.expected_reps is not None:
+            counted[case.name] = tuple(s["reps"] for s in vector["sets"])
+            assert counted[case.name] == case.expected_reps, case.name
+    assert counted["reps_steady"] == (8,) and counted["reps_two_sets"] == (5, 3) and counted["rest_class_reps"] == (4, 6)
+    assert len(counted) >= 8
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_reps_start_from_zero_in_every_set_and_never_count_down_inside_one(path):
+    vector = load(path)
+    n = len(vector["labels"]) + vector["rest_class"]
+    rest = len(vector["labels"])
+    reps, labels = vector["reps_out"], vector["labels_out"]
+    for t, (count, label) in enumerate(zip(reps, labels)):
+        if label == rest:
+            assert count == 0
+        elif t > 0 and labels[t - 1] == label:
+            assert count in (reps[t - 1], reps[t - 1] + 1), f"step {t}"
+    assert all(s["reps"] is not None and s["reps"] >= 0 for s in vector["sets"])
+    assert len(vector["states"][0]) == n + 9

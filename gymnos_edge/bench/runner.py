@@ -25,7 +25,7 @@ from gymnos_edge.common.contract import LATEST, RUNS_DIR
 from gymnos_edge import __version__
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.jsonfile import read_json
-from gymnos_edge.evaluation.evaluate import choose_split, VideoResult, score, truth_at
+from gymnos_edge.evaluation.evaluate import VideoResult, choose_split, score, true_rep_spans, truth_at
 from gymnos_edge.data.manifest import require_valid
 from gymnos_edge.inference.predict import prediction_from_probs
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames
@@ -63,6 +63,9 @@ class BenchRow:
     label_agreement: float | None = None
     set_f1_50: float | None = None
     flips_per_min: float | None = None
+    rep_mae: float | None = None  # RepCount MAE over the true sets with a reps count (a missed set counts 0)
+    rep_obo: float | None = None  # off-by-one accuracy over the same sets
+    rep_agreement: float | None = None  # % of those sets counted exactly as the Keras model counts them
     status: str = "ok"
 
 
@@ -77,7 +80,8 @@ class Goal:
 
 
 def check_goals(rows: tuple[BenchRow, ...]) -> tuple[Goal, ...]:
-    """int8 p50 ≤ 0.3× fp32 p50, int8 label agreement ≥ 99 %, int8 set F1@50 within 1 point of Keras."""
+    """int8 p50 ≤ 0.3× fp32 p50, int8 label agreement ≥ 99 %, int8 set F1@50 within 1 point of Keras,
+    int8 counting ≥ 95 % of the sets' reps as Keras does."""
 
     def first(fmt: str, threads: int | None = None) -> BenchRow | None:
         return next((r for r in rows if r.format == fmt and r.status == "ok" and r.threads == (threads or r.threads)), None)
@@ -93,6 +97,8 @@ def check_goals(rows: tuple[BenchRow, ...]) -> tuple[Goal, ...]:
     goals.append(Goal("int8 label agreement with Keras (%)", agreement, "≥ 99", None if agreement is None else agreement >= 99))
     delta = abs(int8.set_f1_50 - keras.set_f1_50) if int8 and keras else None
     goals.append(Goal("|int8 − Keras| set F1@50 (points)", delta, "≤ 1", None if delta is None else delta <= 1))
+    same = int8.rep_agreement if int8 else None
+    goals.append(Goal("int8 rep counts equal to Keras's (% of sets)", same, "≥ 95", None if same is None else same >= 95))
     return tuple(goals)
 
 
@@ -198,13 +204,14 @@ class _Frames:
     frames: list[np.ndarray]
     truth: list[np.ndarray]
     groups: list[str]
+    true_reps: list[tuple[tuple[float, float, int | None], ...]] = field(default_factory=list)
 
 
 def load_frames(manifest: Path, split: str, labels: tuple[str, ...], run_metadata, sampling) -> tuple[_Frames, str]:
     check = require_valid(manifest, expected_labels=labels)
     assignment = run_metadata.splits.get("assignment", {}) if run_metadata else {}
     chosen, videos = choose_split(check, split, assignment)
-    times, frames, truth, groups = [], [], [], []
+    times, frames, truth, groups, true_reps = [], [], [], [], []
     for video in videos:
         sampled = list(sample_frames(video, sampling))
         stamps = np.array([t for t, _ in sampled])
@@ -212,30 +219,45 @@ def load_frames(manifest: Path, split: str, labels: tuple[str, ...], run_metadat
         frames.append(np.stack([f for _, f in sampled]).astype(np.float32))
         truth.append(truth_at(stamps, check, video, list(labels)))
         groups.append(check.manifest.spans_of(video)[0].group or "(none)")
-    return _Frames(videos, times, frames, truth, groups), chosen
+        true_reps.append(true_rep_spans(check, video))
+    return _Frames(videos, times, frames, truth, groups, true_reps), chosen
 
 
 def accuracy_of(model, data: _Frames, reference: list[np.ndarray] | None) -> tuple[dict, list[np.ndarray]]:
-    """Frame accuracy, agreement with the reference's frame labels, set F1@50 and flips/min after smoothing."""
+    """Frame accuracy, agreement with the reference's frame labels, set F1@50, flips/min and rep counts after
+    smoothing (each model with the parameters built into it)."""
     probs = [model.probabilities(frames) for frames in data.frames]
-    results = [
-        VideoResult(video, group, truth, prediction_from_probs(video, model.labels, times, p, model.smoothing, model.rest_class))
-        for video, group, truth, times, p in zip(data.videos, data.groups, data.truth, data.times, probs)
-    ]
-    smoothed = score(results, "bench").smoothed
+    smoothed = _smoothed_scores(model, data, probs)
     labelled = np.concatenate([t != len(model.labels) for t in data.truth])
     raw = np.concatenate([np.argmax(p, axis=1) for p in probs])
     truth = np.concatenate(data.truth)
+    counts = smoothed.reps
     figures = {
         "frame_accuracy": float(np.mean(raw[labelled] == truth[labelled]) * 100) if labelled.any() else None,
         "set_f1_50": smoothed.f1_at(0.5),
         "flips_per_min": smoothed.flips_per_minute,
         "label_agreement": None,
+        "rep_mae": None if counts.sets == 0 else counts.mae,
+        "rep_obo": None if counts.sets == 0 else counts.obo,
+        "rep_agreement": None,
     }
     if reference is not None:
         reference_labels = np.concatenate([np.argmax(p, axis=1) for p in reference])
         figures["label_agreement"] = float(np.mean(raw == reference_labels) * 100)
+        reference_counts = _smoothed_scores(model, data, reference).reps.counted
+        if counts.sets:
+            figures["rep_agreement"] = float(np.mean(np.equal(counts.counted, reference_counts)) * 100)
     return figures, probs
+
+
+def _smoothed_scores(model, data: _Frames, probs: list[np.ndarray]):
+    results = [
+        VideoResult(video, group, truth, prediction_from_probs(video, model.labels, times, p, model.smoothing, model.rest_class),
+                    reps)  # fmt: skip
+        for video, group, truth, times, p, reps in zip(data.videos, data.groups, data.truth, data.times, probs,
+                                                        data.true_reps or [()] * len(data.videos))  # fmt: skip
+    ]
+    return score(results, "bench").smoothed
 
 
 def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: None) -> BenchResult:

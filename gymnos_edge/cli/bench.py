@@ -77,7 +77,8 @@ def _print(result) -> None:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    for column in ("format", "frame acc %", "agree w/ Keras %", "set F1@50", "flips/min", "status"):
+    for column in ("format", "frame acc %", "agree w/ Keras %", "set F1@50", "flips/min", "rep MAE", "rep OBO",
+                   "reps = Keras %", "status"):  # fmt: skip
         accuracy.add_column(column, justify="left" if column in ("format", "status") else "right",
                             no_wrap=column == "format")  # fmt: skip
     seen = set()
@@ -91,8 +92,10 @@ def _print(result) -> None:
             continue
         seen.add(row.format)
         agreement = "ref" if row.format == "keras" else _cell(row.label_agreement, "{:.1f}")
+        same_reps = "ref" if row.format == "keras" else _cell(row.rep_agreement, "{:.0f}")
         accuracy.add_row(row.format, _cell(row.frame_accuracy, "{:.1f}"), agreement, _cell(row.set_f1_50, "{:.1f}"),
-                         _cell(row.flips_per_min, "{:.1f}"), row.status)  # fmt: skip
+                         _cell(row.flips_per_min, "{:.1f}"), _cell(row.rep_mae, "{:.2f}"), _cell(row.rep_obo, "{:.2f}"),
+                         same_reps, row.status)  # fmt: skip
     console.print(speed)
     console.print(accuracy)
     goals = Table(title="Goals", box=box.SIMPLE_HEAD, pad_edge=False)

@@ -47,17 +47,28 @@ def evaluate_command(
 
 def _print(evaluation) -> None:
     table = Table(title=f"Split {evaluation.split!r}: {len(evaluation.videos)} videos (raw argmax vs smoothed sets)")
-    for column in ("scope", "labels", "frame acc %", "F1@10", "F1@25", "F1@50", "Edit", "flips/min", "delay s"):
+    columns = ("scope", "labels", "frame acc %", "F1@10", "F1@25", "F1@50", "Edit", "flips/min", "delay s", "rep MAE",
+               "rep OBO")  # fmt: skip
+    for column in columns:
         table.add_column(column, justify="left" if column in ("scope", "labels") else "right")
     rows = [("all", evaluation.raw, evaluation.smoothed)]
     rows += [(f"group {g}", r, s) for g, (r, s) in evaluation.per_group.items()]
     for scope, raw, smoothed in rows:
         for name, metrics in (("raw", raw), ("smoothed", smoothed)):
             delay = metrics.detection.mean_s
+            # Reps are counted by the state machine: the raw argmax has none.
+            reps = metrics.reps if name == "smoothed" else None
             table.add_row(scope, name, f"{metrics.accuracy:.1f}", *(f"{metrics.f1_at(k):.1f}" for k in (0.1, 0.25, 0.5)),
                           f"{metrics.edit:.1f}", f"{metrics.flips_per_minute:.1f}",
-                          "—" if delay is None or delay != delay else f"{delay:.1f}")  # fmt: skip
+                          "—" if delay is None or delay != delay else f"{delay:.1f}",
+                          _number(reps.mae if reps else None), _number(reps.obo if reps else None))  # fmt: skip
     console.print(table)
+    console.print("rep MAE / OBO: RepCount's |counted − true| / true and share within ±1, per true set with a reps "
+                  "count; a missed set counts 0 reps")  # fmt: skip
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None or value != value else f"{value:.2f}"
 
 
 def _span(start: float, end: float) -> str:
@@ -67,22 +78,24 @@ def _span(start: float, end: float) -> str:
 def _print_sets(evaluation) -> None:
     """Why a set score is what it is: each true set beside the predicted set that matched it."""
     table = Table(title="Sets per video (smoothed): true set, the predicted set matched to it, extra sets")
-    for column in ("video", "true set", "predicted", "IoU", "start Δ s", "end Δ s"):
-        table.add_column(column, justify="right" if column in ("IoU", "start Δ s", "end Δ s") else "left")
+    for column in ("video", "true set", "predicted", "IoU", "start Δ s", "end Δ s", "reps true/counted"):
+        table.add_column(column, justify="right" if column in ("IoU", "start Δ s", "end Δ s", "reps true/counted") else "left")
     for video, metrics in zip(evaluation.videos, evaluation.smoothed.sequences):
         name = video.video.name
         report = metrics.sets
         for match in report.matches:
             truth = f"{match.truth.label} {_span(match.truth.start_s, match.truth.end_s)}"
+            reps = f"{'—' if match.truth.reps is None else match.truth.reps}/{match.counted_reps}"
             if match.predicted is None:
-                table.add_row(name, truth, "[red]missed[/]", "", "", "")
+                table.add_row(name, truth, "[red]missed[/]", "", "", "", reps)
             else:
                 table.add_row(name, truth, _span(match.predicted.start_s, match.predicted.end_s), f"{match.iou:.2f}",
-                              f"{match.start_error_s:+.1f}", f"{match.end_error_s:+.1f}")  # fmt: skip
+                              f"{match.start_error_s:+.1f}", f"{match.end_error_s:+.1f}", reps)  # fmt: skip
             name = ""
         for extra in report.extra:
-            table.add_row(name, "[yellow]extra[/]", f"{extra.label} {_span(extra.start_s, extra.end_s)}", "", "", "")
+            table.add_row(name, "[yellow]extra[/]", f"{extra.label} {_span(extra.start_s, extra.end_s)}", "", "", "",
+                          f"—/{extra.reps}")  # fmt: skip
             name = ""
         if not report.matches and not report.extra:
-            table.add_row(name, "rest only", "rest only", "", "", "")
+            table.add_row(name, "rest only", "rest only", "", "", "", "")
     console.print(table)

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gymnos_edge.cli.support import console, errors, user_errors
+from gymnos_edge.common.contract import REST_LABEL
 
 manifest_app = typer.Typer(help="Check video manifests.", no_args_is_help=True)
 
@@ -44,6 +45,10 @@ def manifest_check(
 def _print_summary(check) -> None:
     summary = check.summary()
     console.print(f"[bold]{summary.videos}[/] videos, [bold]{summary.spans}[/] labelled spans")
+    sets = [s for s in check.manifest.spans if s.label != REST_LABEL]
+    counted = [s for s in sets if s.reps is not None]
+    if counted:
+        console.print(f"reps counted for [bold]{len(counted)}[/] of {len(sets)} sets ({sum(s.reps for s in counted)} reps)")
     for title, values, unit in (
         ("label", summary.seconds_per_label, "seconds"),
         ("split", summary.videos_per_split, "videos"),

@@ -21,9 +21,9 @@ def predict_command(
     video: Annotated[Path, typer.Argument(help="Video to label (.mp4/.mov).")],
     model: Annotated[Path, typer.Option(help="Run folder, or an exported model file.")] = Path("runs/latest"),
     out: Annotated[Optional[Path], typer.Option(help="Folder for timeline.json/.csv/.png (default: runs/predict/<video name>/).")] = None,
-    annotate: Annotated[Optional[Path], typer.Option(help="Also write a copy of the video with the label drawn on it.")] = None,
+    annotate: Annotated[Optional[Path], typer.Option(help="Also write a copy of the video with the label and the running rep count drawn on it.")] = None,
 ) -> None:
-    """Label a whole video: the sets (exercise, start, end) and rests, as a phone would show them.
+    """Label a whole video: the sets (exercise, reps, start, end) and rests, as a phone would show them.
 
     Example: [bold]gymnos-edge predict demo_data/videos/gym_a_01.mp4 --model runs/latest[/]
     """
@@ -46,21 +46,22 @@ def predict_command(
     paths = write_timeline(prediction, folder)
 
     table = Table(title=f"Sets and rests in {video.name}")
-    for column in ("#", "shown", "start", "end", "duration", "confidence"):
+    for column in ("#", "shown", "reps", "start", "end", "duration", "confidence"):
         table.add_column(column, justify="left" if column == "shown" else "right")
     segments = sorted(prediction.timeline.sets + prediction.timeline.rests, key=lambda s: s.start_s)
     number = 0
     for s in segments:
         if s in prediction.timeline.sets:
             number += 1
-            table.add_row(str(number), s.label, _clock(s.start_s), _clock(s.end_s), f"{s.duration_s:.1f} s",
-                          f"{s.mean_confidence:.0%}")  # fmt: skip
+            table.add_row(str(number), s.label, "" if s.reps is None else str(s.reps), _clock(s.start_s),
+                          _clock(s.end_s), f"{s.duration_s:.1f} s", f"{s.mean_confidence:.0%}")  # fmt: skip
         else:
-            table.add_row("", f"[dim]{s.label}[/]", _clock(s.start_s), _clock(s.end_s), f"{s.duration_s:.1f} s", "",
+            table.add_row("", f"[dim]{s.label}[/]", "", _clock(s.start_s), _clock(s.end_s), f"{s.duration_s:.1f} s", "",
                           style="dim")  # fmt: skip
     console.print(table if prediction.timeline.sets else "[yellow]No set found: rest all the way through.[/]")
     rests = prediction.timeline.rests
-    console.print(f"{len(prediction.timeline.sets)} set(s), {len(rests)} rest(s); "
+    reps = sum(s.reps or 0 for s in prediction.timeline.sets)
+    console.print(f"{len(prediction.timeline.sets)} set(s) of {reps} rep(s) in all, {len(rests)} rest(s); "
                   f"{len(prediction.times)} frames every {frame_model.sampling.every_s:g} s")  # fmt: skip
     if annotate is not None:
         with console.status("Drawing labels on the video…"):

@@ -64,6 +64,7 @@ class _Segment:
     rep_s: float
     activity: str = "stand"  # for rests: one of _REST_ACTIVITIES
     direction: int = 1  # for walks: +1 to the right, -1 to the left
+    reps: int | None = None  # for sets: whole cycles of `rep_s`, each starting and ending at the top
 
 
 def make_demo_data(folder: Path | str, config: DemoConfig = DemoConfig()) -> Path:
@@ -84,7 +85,7 @@ def make_demo_data(folder: Path | str, config: DemoConfig = DemoConfig()) -> Pat
             write_video(folder / "videos" / name, _render(plan, look, config.fps, rng), config.fps, rotation)
             if not programme:  # a rest-only video says so with an explicit rest span
                 rows.append({"video": f"videos/{name}", "label": REST_LABEL, "start": None, "end": None,
-                             "group": gym_name})  # fmt: skip
+                             "group": gym_name, "reps": None})  # fmt: skip
             t = 0.0
             for segment in plan:
                 if segment.exercise is not None:
@@ -95,11 +96,13 @@ def make_demo_data(folder: Path | str, config: DemoConfig = DemoConfig()) -> Pat
                             "start": round(t, 3),
                             "end": round(t + segment.duration_s, 3),
                             "group": gym_name,
+                            "reps": segment.reps,
                         }
                     )
                 t += segment.duration_s
     manifest = folder / "manifest.csv"
-    write_text(manifest, pd.DataFrame(rows).to_csv(index=False))
+    frame = pd.DataFrame(rows).astype({"reps": "Int64"})  # whole numbers, empty for rest
+    write_text(manifest, frame.to_csv(index=False))
     return manifest
 
 
@@ -123,7 +126,7 @@ def _plan(rng: np.random.Generator, programme: tuple[str, ...], config: DemoConf
     for exercise in programme:
         rep_s = float(rng.uniform(2.2, 2.8) if exercise == SQUAT else rng.uniform(1.8, 2.4))
         reps = int(rng.integers(config.reps_per_set[0], config.reps_per_set[1] + 1))
-        plan.append(_Segment(exercise, round(reps * rep_s, 2), rep_s))
+        plan.append(_Segment(exercise, round(reps * rep_s, 2), rep_s, reps=reps))
         plan.extend(_rest(rng, float(rng.uniform(*config.rest_s))))
     return plan
 

@@ -2,8 +2,10 @@
 
 A manifest is a CSV or JSON file with one row per labelled span and the column
 names of Create ML's action-classifier annotation files (`video`, `label`,
-`start`, `end`), plus optional `group` (gym, person or session) and `split`
-(train/val/test). Video paths are relative to the manifest's folder.
+`start`, `end`), plus optional `group` (gym, person or session), `split`
+(train/val/test) and `reps` (the true number of repetitions in a set, counted
+by eye; empty where unknown, never given for `rest`). Video paths are relative
+to the manifest's folder.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from gymnos_edge.common.labels import label_problem
 from gymnos_edge.data.video import VideoInfo, probe_video
 
 REQUIRED_COLUMNS = ("video", "label")
-OPTIONAL_COLUMNS = ("start", "end", "group", "split")
+OPTIONAL_COLUMNS = ("start", "end", "group", "split", "reps")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 SPLITS = ("train", "val", "test")
 _END_SLACK_S = 0.25  # container durations are rounded; do not flag a span ending a frame late
@@ -45,6 +47,7 @@ class Span:
     end_s: float | None = None
     group: str | None = None
     split: str | None = None
+    reps: int | None = None  # true repetitions of the set; None: not counted
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class Manifest:
     @property
     def has_splits(self) -> bool:
         return any(s.split for s in self.spans)
+
+    @property
+    def has_reps(self) -> bool:
+        return any(s.reps is not None for s in self.spans)
 
     def spans_of(self, video: Path) -> list[Span]:
         return list(self._by_video.get(video, ()))
@@ -218,7 +225,7 @@ def load_manifest(path: Path | str) -> Manifest:
     if missing:
         raise ValidationError(
             str(path),
-            [f"missing required column(s) {', '.join(missing)}; columns are video, label[, start, end, group, split]"],
+            [f"missing required column(s) {', '.join(missing)}; columns are video, label[, start, end, group, split, reps]"],
         )
     for column in sorted(columns - set(COLUMNS)):
         if any(_filled(r.get(column)) for r in records):
@@ -348,6 +355,7 @@ def _parse_span(record: dict[str, Any], where: str, folder: Path, problems: Prob
         if split not in SPLITS:
             problems.add("split", f"{where}: split {split!r} is not one of {', '.join(SPLITS)}")
     group = _text(record, "group", problems, where)
+    reps = _reps(record, label, problems, where)
     if len(problems) > found:
         return None
     assert video_ref is not None and label is not None
@@ -360,7 +368,36 @@ def _parse_span(record: dict[str, Any], where: str, folder: Path, problems: Prob
         end_s=end,
         group=group.strip() if group is not None else None,
         split=split,
+        reps=reps,
     )
+
+
+def _reps(record: dict[str, Any], label: str | None, problems: Problems, where: str) -> int | None:
+    """A whole, non-negative count, given only for sets ("4" and 4.0 are four reps; "4.5" is a mistake)."""
+    value = record.get("reps")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        problems.add("reps", f"{where}: reps must be a whole number of repetitions, got {json.dumps(value)}")
+        return None
+    try:
+        count = float(value)
+    except ValueError:
+        problems.add("reps", f"{where}: reps {value!r} is not a whole number of repetitions")
+        return None
+    if not math.isfinite(count) or count != int(count):
+        problems.add("reps", f"{where}: reps {value!r} is not a whole number of repetitions; count only finished reps")
+        return None
+    if count < 0:
+        problems.add("reps", f"{where}: reps is negative ({int(count)}); give the number of repetitions in the set")
+        return None
+    if label == REST_LABEL:
+        problems.add(
+            "reps",
+            f"{where}: reps ({int(count)}) is given for a {REST_LABEL!r} span; rest has no repetitions, leave it empty",
+        )
+        return None
+    return int(count)
 
 
 def check_manifest(manifest: Manifest, expected_labels: Iterable[str] | None = None) -> ManifestCheck:

@@ -28,6 +28,7 @@ class VideoResult:
     group: str
     truth: np.ndarray
     prediction: Prediction
+    true_reps: tuple[tuple[float, float, int | None], ...] = ()  # (start, end, reps) of each labelled set
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class Evaluation:
     def to_dict(self) -> dict:
         return {
             "split": self.split,
-            "note": "raw = argmax of each frame; smoothed = the state machine's shown label, sets dated back",
+            "note": "raw = argmax of each frame; smoothed = the state machine's shown label, sets dated back; "
+            "rep_mae / rep_obo: RepCount's MAE (|counted - true| / true) and off-by-one accuracy over true sets "
+            "with a reps count, a missed set counting 0 (the *_detected figures leave missed sets out)",
             "raw": self._named(self.raw.to_dict()),
             "smoothed": self._named(self.smoothed.to_dict()),
             "per_group": {g: {"raw": r.to_dict(), "smoothed": s.to_dict()} for g, (r, s) in self.per_group.items()},
@@ -62,6 +65,11 @@ def truth_at(times: np.ndarray, check: ManifestCheck, video: Path, labels: Seque
         start, end = check.span_bounds(span)
         truth[(times >= start) & (times < end)] = rest if span.label == REST_LABEL else labels.index(span.label)
     return truth
+
+
+def true_rep_spans(check: ManifestCheck, video: Path) -> tuple[tuple[float, float, int | None], ...]:
+    """(start, end, reps) of every set span of `video`, for the rep-count scores."""
+    return tuple((*check.span_bounds(s), s.reps) for s in check.manifest.spans_of(video) if s.label != REST_LABEL)
 
 
 def videos_of_split(check: ManifestCheck, split: str, assignment: dict[str, str]) -> list[Path]:
@@ -109,6 +117,7 @@ def predict_split(
                 group=check.manifest.spans_of(video)[0].group or "(none)",
                 truth=truth_at(prediction.times, check, video, list(model.labels)),
                 prediction=prediction,
+                true_reps=true_rep_spans(check, video),
             )
         )
         on_video(video)
@@ -136,7 +145,11 @@ def _metrics(results: Sequence[VideoResult]) -> tuple[AggregateMetrics, Aggregat
     for r in results:
         p = r.prediction
         raw.append(evaluate_sequence(r.truth, p.raw_labels, p.times, p.params.interval_s, p.labels))
-        smoothed.append(evaluate_sequence(r.truth, p.shown, p.times, p.params.interval_s, p.labels, held=p.held))
+        smoothed.append(
+            evaluate_sequence(
+                r.truth, p.shown, p.times, p.params.interval_s, p.labels, held=p.held, reps=p.reps, true_reps=r.true_reps
+            )
+        )
     return aggregate(raw), aggregate(smoothed)
 
 

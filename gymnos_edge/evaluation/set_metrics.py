@@ -5,7 +5,10 @@ Segmental F1@k and Edit follow MS-TCN (Farha & Gall 2019, after Lea et al.
 plays the part of MS-TCN's background class and is left out of both. The other
 scores say what a person holding the phone notices: a label that flickers
 (flips per minute), a set noticed late (detection delay), a set cut in two or
-two sets run together (over- and under-segmentation).
+two sets run together (over- and under-segmentation). Rep counts follow
+RepCount (Hu et al., TransRAC, CVPR 2022): MAE normalised by the true count and
+off-by-one accuracy (OBO, |counted − true| ≤ 1), here per true set, a missed
+set counting zero reps.
 
 Frame labels are class indices with K (the number of classes) for rest, as the
 state machine emits them. Accuracy, F1 and Edit are percentages, as in MS-TCN.
@@ -14,7 +17,7 @@ state machine emits them. Accuracy, F1 and Edit are percentages, as in MS-TCN.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -98,6 +101,13 @@ class SetMatch:
     def end_error_s(self) -> float | None:
         return None if self.predicted is None else self.predicted.end_s - self.truth.end_s
 
+    @property
+    def counted_reps(self) -> int | None:
+        """The reps the phone reports for this true set: its matched set's count, 0 if it was missed."""
+        if self.predicted is None:
+            return 0
+        return self.predicted.reps
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.truth.label,
@@ -108,7 +118,63 @@ class SetMatch:
             "iou": self.iou,
             "start_error_s": self.start_error_s,
             "end_error_s": self.end_error_s,
+            "true_reps": self.truth.reps,
+            "counted_reps": self.counted_reps,
         }
+
+
+@dataclass(frozen=True)
+class RepCounts:
+    """True and counted reps of the true sets that have a true count, kept as counts so videos pool.
+
+    MAE is RepCount's mean of |counted − true| / true (sets with a true count of 0 are left out
+    of it, as they cannot be normalised); OBO is the share of sets with |counted − true| ≤ 1.
+    """
+
+    true: tuple[int, ...] = ()
+    counted: tuple[int, ...] = ()
+    detected: tuple[bool, ...] = ()  # whether a predicted set was matched to the true set
+
+    @property
+    def sets(self) -> int:
+        return len(self.true)
+
+    @property
+    def mae(self) -> float:
+        errors = [abs(c - t) / t for t, c in zip(self.true, self.counted) if t > 0]
+        return float(np.mean(errors)) if errors else math.nan
+
+    @property
+    def obo(self) -> float:
+        hits = [abs(c - t) <= 1 for t, c in zip(self.true, self.counted)]
+        return float(np.mean(hits)) if hits else math.nan
+
+    def of_detected(self) -> "RepCounts":
+        """Only the sets that were found: how well counting does where set tracking did its part."""
+        keep = [i for i, d in enumerate(self.detected) if d]
+        return RepCounts(*(tuple(values[i] for i in keep) for values in (self.true, self.counted, self.detected)))
+
+    def __add__(self, other: "RepCounts") -> "RepCounts":
+        return RepCounts(self.true + other.true, self.counted + other.counted, self.detected + other.detected)
+
+    def to_dict(self) -> dict[str, Any]:
+        detected = self.of_detected()
+        return {
+            "rep_sets": self.sets,
+            "rep_mae": _json_float(self.mae),
+            "rep_obo": _json_float(self.obo),
+            "rep_sets_detected": detected.sets,
+            "rep_mae_detected": _json_float(detected.mae),
+            "rep_obo_detected": _json_float(detected.obo),
+        }
+
+
+def rep_counts(report: "SetReport") -> RepCounts:
+    """Every true set with a true count beside what was counted for it (0 when missed)."""
+    matches = [m for m in report.matches if m.truth.reps is not None and m.counted_reps is not None]
+    return RepCounts(
+        tuple(m.truth.reps for m in matches), tuple(m.counted_reps for m in matches), tuple(m.predicted is not None for m in matches)
+    )
 
 
 @dataclass(frozen=True)
@@ -166,6 +232,10 @@ class SequenceMetrics:
     sets: SetReport = SetReport((), ())
 
     @property
+    def reps(self) -> RepCounts:
+        return rep_counts(self.sets)
+
+    @property
     def accuracy(self) -> float:
         """Share of frames, rest frames included (as MS-TCN), whose label is right, in percent."""
         return 100.0 * self.correct_frames / self.frames
@@ -187,6 +257,7 @@ class SequenceMetrics:
             "missed_sets": self.detection.missed,
             "over_segmented": self.segments.over_segmented,
             "under_segmented": self.segments.under_segmented,
+            **self.reps.to_dict(),
             "set_report": self.sets.to_dict(),
         }
 
@@ -242,6 +313,11 @@ class AggregateMetrics:
     def under_segmented(self) -> int:
         return sum(s.segments.under_segmented for s in self.sequences)
 
+    @property
+    def reps(self) -> RepCounts:
+        """Every counted true set of every video, pooled: MAE and OBO are means over sets."""
+        return sum((s.reps for s in self.sequences), RepCounts())
+
     def to_dict(self) -> dict[str, Any]:
         detection = self.detection
         return {
@@ -254,6 +330,7 @@ class AggregateMetrics:
             "missed_sets": detection.missed,
             "over_segmented": self.over_segmented,
             "under_segmented": self.under_segmented,
+            **self.reps.to_dict(),
             "per_video": [s.to_dict() for s in self.sequences],
         }
 
@@ -375,18 +452,22 @@ def evaluate_sequence(
     interval_s: float,
     class_names: Sequence[str],
     held: Sequence[float] | None = None,
+    reps: Sequence[int] | None = None,
+    true_reps: Sequence[tuple[float, float, int | None]] = (),
 ) -> SequenceMetrics:
     """Score one video from its frame labels (class indices, len(class_names) for rest).
 
     Frame scores (accuracy, flips, detection delay) use `pred_labels` as shown
     live. Set scores (F1, Edit, over/under) use the list of sets the phone
     reports: pass the state machine's `held` counters to date its sets back, as
-    `segments.segment` does.
+    `segments.segment` does, and its `reps` to give each set its count.
+    `true_reps` are the labelled spans' (start, end, reps): a true set's count is
+    the sum over the spans whose middle it covers (None if one was not counted).
     """
     rest = len(class_names)
     truth, predicted, times = _checked(true_labels, pred_labels, times, interval_s, rest, held)
-    true_segments = segment(times, truth, class_names, interval_s).sets
-    pred_segments = segment(times, predicted, class_names, interval_s, held=held).sets
+    true_segments = with_true_reps(segment(times, truth, class_names, interval_s).sets, true_reps)
+    pred_segments = segment(times, predicted, class_names, interval_s, held=held, reps=reps).sets
     return SequenceMetrics(
         frames=int(truth.size),
         correct_frames=int(np.count_nonzero(truth == predicted)),
@@ -396,6 +477,18 @@ def evaluate_sequence(
         detection=detection_delays(truth, predicted, times, rest),
         sets=match_sets(true_segments, pred_segments),
     )
+
+
+def with_true_reps(sets: Sequence[Segment], spans: Sequence[tuple[float, float, int | None]]) -> tuple[Segment, ...]:
+    """True sets with their counts: touching spans of one exercise make one set, and their reps add up."""
+    if not spans:
+        return tuple(sets)
+    result = []
+    for s in sets:
+        inside = [reps for start, end, reps in spans if s.start_s <= (start + end) / 2 < s.end_s]
+        total = None if not inside or any(r is None for r in inside) else int(sum(inside))
+        result.append(replace(s, reps=total))
+    return tuple(result)
 
 
 def aggregate(results: Sequence[SequenceMetrics]) -> AggregateMetrics:

@@ -33,7 +33,7 @@ from gymnos_edge.common.contract import (
     SMOOTHED,
     STATE,
 )
-from gymnos_edge.sets.smoothing import initial_state, state_size
+from gymnos_edge.sets.smoothing import initial_state, state_fields, state_size
 
 RUN_FOLDER_KEY = "run_folder"
 
@@ -75,6 +75,7 @@ def base_metadata(run: RunMetadata) -> dict[str, Any]:
         "interval_s": params.interval_s,
         "state_size": state_size(n),
         "initial_state": initial_state(n, run.rest_class).tolist(),
+        "state_fields": state_fields(n),  # where next_state holds the shown label, the live rep count, …
         "smoothing": params.to_dict(),
         "smoothing_derived": params.derived(),
         "inputs": {"image": IMAGE, "state": STATE},

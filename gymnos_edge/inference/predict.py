@@ -39,6 +39,7 @@ class Prediction:
     shown: np.ndarray  # (T,) the label a phone shows, K = rest
     held: np.ndarray  # (T,) steps the candidate was held, to date sets back
     timeline: Timeline
+    reps: np.ndarray | None = None  # (T,) the live rep count of the shown set, 0 while rest is shown
 
     @property
     def raw_labels(self) -> np.ndarray:
@@ -95,7 +96,9 @@ def prediction_from_probs(
             "metadata do not belong together"
         )
     smoothed = smooth_sequence(probs, params, rest_class=rest_class)
-    timeline = segment(times, smoothed.labels, labels, params.interval_s, smoothed.smoothed, smoothed.held)
+    timeline = segment(
+        times, smoothed.labels, labels, params.interval_s, smoothed.smoothed, smoothed.held, reps=smoothed.reps
+    )
     return Prediction(
         video=video,
         labels=labels,
@@ -107,4 +110,5 @@ def prediction_from_probs(
         shown=smoothed.labels,
         held=smoothed.held,
         timeline=timeline,
+        reps=smoothed.reps,
     )

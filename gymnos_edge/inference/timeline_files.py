@@ -26,9 +26,36 @@ def timeline_frame(prediction: Prediction) -> pd.DataFrame:
         columns[f"raw_{label}"] = prediction.probs[:, i]
     for i, label in enumerate(prediction.labels):
         columns[f"smoothed_{label}"] = prediction.smoothed[:, i]
-    columns["raw_label"] = [prediction.labels[i] for i in prediction.raw_labels]
+    columns["raw_label"] = [label_name(prediction, i) for i in prediction.raw_labels]
     columns["label"] = [label_name(prediction, i) for i in prediction.shown]
+    if prediction.reps is not None:
+        columns["reps"] = prediction.reps  # the live count of the shown set, as the phone shows it
     return pd.DataFrame(columns)
+
+
+def rep_ticks(prediction: Prediction) -> list[tuple[float, str]]:
+    """(time, text) where the shown set's count goes up: "3", or "1–2" when a set is shown with reps already counted."""
+    if prediction.reps is None:
+        return []
+    ticks = []
+    for t in range(len(prediction.reps)):
+        before = int(prediction.reps[t - 1]) if t and prediction.shown[t - 1] == prediction.shown[t] else 0
+        now = int(prediction.reps[t])
+        if now > before:
+            ticks.append((float(prediction.times[t]), str(now) if now == before + 1 else f"{before + 1}–{now}"))
+    return ticks
+
+
+def shown_text(prediction: Prediction, index: int) -> str:
+    """What the phone shows at frame `index`: "squat · 3 reps 92%", or "rest"."""
+    shown = int(prediction.shown[index])
+    if shown == len(prediction.labels):
+        return REST_LABEL
+    text = label_name(prediction, shown)
+    if prediction.reps is not None:
+        count = int(prediction.reps[index])
+        text += f" · {count} rep{'' if count == 1 else 's'}"
+    return text + f" {prediction.smoothed[index].max():.0%}"
 
 
 def write_timeline(prediction: Prediction, folder: Path) -> dict[str, Path]:
@@ -69,7 +96,11 @@ def plot_timeline(prediction: Prediction, target: Path) -> None:
         axis.set_title(title, loc="left", fontsize=10)
     for s in prediction.timeline.sets:
         axes[1].axvspan(s.start_s, s.end_s, color=colours(s.label_index), alpha=0.15)
-        axes[1].text((s.start_s + s.end_s) / 2, 0.95, s.label, ha="center", va="top", fontsize=8)
+        name = s.label if s.reps is None else f"{s.label} · {s.reps} reps"
+        axes[1].text((s.start_s + s.end_s) / 2, 0.95, name, ha="center", va="top", fontsize=8)
+    for time, text in rep_ticks(prediction):  # each counted rep, where the phone counted it
+        axes[1].axvline(time, ymin=0, ymax=0.08, color="black", linewidth=1)
+        axes[1].text(time, 0.09, text, ha="center", va="bottom", fontsize=6)
     axes[1].axhline(prediction.params.enter, color="grey", linestyle=":", linewidth=0.8)
     axes[1].set_xlabel("time (s)")
     axes[0].legend(loc="upper right", fontsize=8)
@@ -78,7 +109,7 @@ def plot_timeline(prediction: Prediction, target: Path) -> None:
 
 
 def annotate_video(prediction: Prediction, target: Path) -> Path:
-    """A copy of the video, upright, with the label shown at each moment drawn on it."""
+    """A copy of the video, upright, with the label and the running rep count shown at each moment drawn on it."""
     fps = probe_video(prediction.video).fps or 30.0
 
     def frames() -> Iterator[np.ndarray]:
@@ -91,9 +122,7 @@ def annotate_video(prediction: Prediction, target: Path) -> Path:
                 index = int(np.searchsorted(prediction.times, now + 1e-6)) - 1
                 rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 if index >= 0:
-                    shown = int(prediction.shown[index])
-                    confidence = prediction.smoothed[index].max()
-                    text = label_name(prediction, shown) + ("" if shown == len(prediction.labels) else f" {confidence:.0%}")
+                    text = shown_text(prediction, index)
                     scale = max(0.5, rgb.shape[1] / 500)
                     cv2.rectangle(rgb, (0, 0), (rgb.shape[1], int(40 * scale)), (0, 0, 0), -1)
                     cv2.putText(rgb, text, (int(10 * scale), int(28 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale,

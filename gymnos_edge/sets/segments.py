@@ -24,6 +24,7 @@ class Segment:
     start_s: float
     end_s: float
     mean_confidence: float | None = None
+    reps: int | None = None  # reps counted in a set; None for rests and when not counted
 
     @property
     def duration_s(self) -> float:
@@ -37,6 +38,7 @@ class Segment:
             "end_s": self.end_s,
             "duration_s": self.duration_s,
             "mean_confidence": self.mean_confidence,
+            "reps": self.reps,
         }
 
 
@@ -80,15 +82,23 @@ def segment(
     interval_s: float,
     confidences: np.ndarray | None = None,
     held: Sequence[int] | None = None,
+    reps: Sequence[int] | None = None,
 ) -> Timeline:
     """Cut a timeline into sets and rests.
 
     `labels` are class indices with K (= len(class_names)) for rest; `held` (the
     candidate counter of each state) dates changes back; `confidences` (T, K)
-    gives each set its mean probability.
+    gives each set its mean probability; `reps` (the state's rep count after each
+    step) gives each set the count of the last frame that showed it, what the
+    phone showed when the set ended.
     """
     times = np.asarray(times, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
+    # Dating back moves a set's end earlier, into the run that showed it: its count is the one that run ended with.
+    shown = labels
+    shown_until = np.zeros(len(labels), np.int64)
+    for _, first, last in runs(shown):
+        shown_until[first : last + 1] = last
     if held is not None:
         labels = date_back(labels, np.asarray(held))
     n = len(class_names)
@@ -101,5 +111,6 @@ def segment(
         confidence = None
         if confidences is not None:
             confidence = float(np.mean(np.asarray(confidences)[first : last + 1, label], dtype=np.float64))
-        sets.append(Segment(class_names[label], label, start, end, confidence))
+        count = None if reps is None else int(reps[shown_until[last] if shown[last] == label else last])
+        sets.append(Segment(class_names[label], label, start, end, confidence, count))
     return Timeline(tuple(sets), tuple(rests))

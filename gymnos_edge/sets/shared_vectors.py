@@ -13,6 +13,7 @@ only kept when no threshold comparison of any step is a close call
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from gymnos_edge.common.atomic import write_text
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.sets.segments import segment
-from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, rest_index, smooth_sequence
+from gymnos_edge.sets.smoothing import REP_EPS, SmoothingParams, initial_state, rest_index, smooth_sequence, state_index
 
 MARGIN = 1e-4  # far above float32 rounding drift of the EMA, far below any meaningful probability
 MAX_DRAWS = 100  # seeds of two cases lie 100 apart
@@ -36,11 +37,17 @@ THREE = ("squat", "overhead_press", "lunge")
 @dataclass(frozen=True)
 class Block:
     """`frames` frames whose probabilities scatter (Dirichlet) around `mean`; a higher
-    `concentration` scatters them less."""
+    `concentration` scatters them less.
+
+    With `swing`, the mean moves from `mean` to `swing` and back once every `rep_frames`
+    frames, as a class's probability does through each rep of a set.
+    """
 
     mean: tuple[float, ...]
     frames: int
     concentration: float = 60.0
+    swing: tuple[float, ...] | None = None
+    rep_frames: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class VectorCase:
     seed: int
     params: SmoothingParams = SmoothingParams()
     rest_class: bool = False  # the probabilities have a trained rest column after the labels
+    expected_reps: tuple[int, ...] | None = None  # reps of each expected set, for the cases about counting
 
     @property
     def n_outputs(self) -> int:
@@ -72,6 +80,27 @@ def _press(frames: int, level: float = 0.93, concentration: float = 60.0) -> Blo
 def _with_rest(squat: float, press: float, frames: int, concentration: float = 60.0) -> Block:
     """Squat, overhead press and a trained rest class; rest gets what is left."""
     return Block((squat, press, round(1 - squat - press, 6)), frames, concentration)
+
+
+def _reps(
+    mean: tuple[float, ...], swing: tuple[float, ...], reps: float, rep_s: float, concentration: float = 400.0
+) -> Block:
+    """`reps` reps of `rep_s` seconds (at the default 0.2 s a frame), each from `mean` to `swing` and back."""
+    rep_frames = rep_s / SmoothingParams().interval_s
+    return Block(mean, round(reps * rep_frames), concentration, swing, rep_frames)
+
+
+def _squat_reps(reps: float, rep_s: float = 2.4, depth: float = 1.0, concentration: float = 400.0) -> Block:
+    """A squat set of two classes: squat is likeliest at the bottom of each rep (0.75 → 0.95)."""
+    return _reps((0.75, 0.25), (0.75 + 0.2 * depth, 0.25 - 0.2 * depth), reps, rep_s, concentration)
+
+
+def _press_reps(reps: float, rep_s: float = 2.0, concentration: float = 400.0) -> Block:
+    """An overhead-press set of two classes: press is likeliest overhead (0.72 → 0.93), as in the demo."""
+    return _reps((0.28, 0.72), (0.07, 0.93), reps, rep_s, concentration)
+
+
+_UNSURE = (0.36, 0.64)  # a 2-class model between sets: under enter and exit, leaning to overhead_press
 
 
 CASES = (
@@ -250,8 +279,110 @@ CASES = (
             _with_rest(0.05, 0.05, 25),
         ),
         expected_sets=("squat",),
-        seed=1300,
+        seed=2100,
         params=SmoothingParams(enter=0.55, exit=0.3),
+    ),
+    VectorCase(
+        name="reps_steady",
+        description="Rest, then 8 clean squat reps of 2.4 s (squat likeliest at the bottom of each), then "
+        "rest: one squat set of 8 reps.",
+        labels=TWO,
+        blocks=(Block(_UNSURE, 10, 40.0), _squat_reps(8), Block(_UNSURE, 15, 40.0)),
+        expected_sets=("squat",),
+        expected_reps=(8,),
+        seed=1300,
+    ),
+    VectorCase(
+        name="reps_half_rep",
+        description="4 squat reps, a half rep (a quarter of the depth: the log-odds never leave the "
+        "hysteresis band), then 2 reps: 6 reps.",
+        labels=TWO,
+        blocks=(
+            Block(_UNSURE, 10, 40.0),
+            _squat_reps(4),
+            _squat_reps(1, depth=0.25),
+            _squat_reps(2),
+            Block(_UNSURE, 15, 40.0),
+        ),
+        expected_sets=("squat",),
+        expected_reps=(6,),
+        seed=1400,
+    ),
+    VectorCase(
+        name="reps_pause",
+        description="4 overhead-press reps, a 4 s pause at the shoulders inside the set, 4 more reps: one "
+        "set of 8 reps, the pause counts nothing.",
+        labels=TWO,
+        blocks=(
+            Block(_UNSURE[::-1], 10, 40.0),
+            _press_reps(4),
+            Block((0.28, 0.72), 20, 400.0),
+            _press_reps(4),
+            Block(_UNSURE[::-1], 15, 40.0),
+        ),
+        expected_sets=("overhead_press",),
+        expected_reps=(8,),
+        seed=1500,
+    ),
+    VectorCase(
+        name="reps_noisy",
+        description="6 squat reps with noisy frames (the squat probability scatters by about ±0.05): "
+        "hysteresis and min_rep_s count each rep once.",
+        labels=TWO,
+        blocks=(Block(_UNSURE, 10, 40.0), _squat_reps(6, concentration=150.0), Block(_UNSURE, 15, 40.0)),
+        expected_sets=("squat",),
+        expected_reps=(6,),
+        seed=1600,
+    ),
+    VectorCase(
+        name="reps_slow",
+        description="A very slow set: 3 squat reps of 6 s each.",
+        labels=TWO,
+        blocks=(Block(_UNSURE, 10, 40.0), _squat_reps(3, rep_s=6.0), Block(_UNSURE, 15, 40.0)),
+        expected_sets=("squat",),
+        expected_reps=(3,),
+        seed=1700,
+    ),
+    VectorCase(
+        name="reps_fast",
+        description="A very fast set: 10 overhead-press reps of 1 s each (5 frames a rep).",
+        labels=TWO,
+        blocks=(Block(_UNSURE[::-1], 10, 40.0), _press_reps(10, rep_s=1.0), Block(_UNSURE[::-1], 15, 40.0)),
+        expected_sets=("overhead_press",),
+        expected_reps=(10,),
+        seed=1800,
+    ),
+    VectorCase(
+        name="reps_two_sets",
+        description="5 squat reps, 6 s of rest, 3 overhead-press reps: the count starts again with the second set.",
+        labels=TWO,
+        blocks=(
+            Block(_UNSURE, 10, 40.0),
+            _squat_reps(5),
+            Block(_UNSURE, 30, 40.0),
+            _press_reps(3),
+            Block(_UNSURE[::-1], 15, 40.0),
+        ),
+        expected_sets=("squat", "overhead_press"),
+        expected_reps=(5, 3),
+        seed=1900,
+    ),
+    VectorCase(
+        name="rest_class_reps",
+        description="A trained rest class: 4 squat reps, rest, 6 squat reps: two squat sets, each counted "
+        "from zero.",
+        labels=TWO,
+        rest_class=True,
+        blocks=(
+            _with_rest(0.05, 0.05, 15),
+            _reps((0.6, 0.05, 0.35), (0.9, 0.03, 0.07), 4, 2.4),
+            _with_rest(0.06, 0.06, 30),
+            _reps((0.6, 0.05, 0.35), (0.9, 0.03, 0.07), 6, 2.4),
+            _with_rest(0.05, 0.05, 15),
+        ),
+        expected_sets=("squat", "squat"),
+        expected_reps=(4, 6),
+        seed=2000,
     ),
 )
 
@@ -264,7 +395,15 @@ def draw_probs(blocks: tuple[Block, ...], seed: int) -> np.ndarray:
     same file everywhere.
     """
     rng = np.random.RandomState(seed)
-    rows = [rng.dirichlet(np.asarray(b.mean) * b.concentration, size=b.frames) for b in blocks]
+    rows = []
+    for b in blocks:
+        mean = np.asarray(b.mean, np.float64)
+        if b.swing is None:
+            rows.append(rng.dirichlet(mean * b.concentration, size=b.frames))
+            continue
+        phase = (1 - np.cos(2 * np.pi * np.arange(b.frames) / b.rep_frames)) / 2
+        means = mean + phase[:, None] * (np.asarray(b.swing, np.float64) - mean)
+        rows.append(np.stack([rng.dirichlet(m * b.concentration) for m in means]))
     probs = np.concatenate(rows)
     counts = np.floor(probs * RESOLUTION).astype(np.int64)
     remainders = probs * RESOLUTION - counts
@@ -280,20 +419,33 @@ def close_calls(
 
     Checked at every step: the top smoothed probability against enter and
     floor, the shown class's smoothed probability against exit (while a class
-    is shown), and, once the top class can be proposed, a near tie for the top.
+    is shown), and, once the top class can be proposed, a near tie for the top;
+    for the rep counter, the log-odds' deviation from its baseline against
+    ±rep_hysteresis, and a near tie for the likeliest exercise when that is what
+    the counter tracks.
     """
     n = probs.shape[1]
     states = smooth_sequence(probs, params, rest_class=rest_class).states
     rest = rest_index(n, rest_class)
     shown_before = np.concatenate([[rest], states[:-1, n]]).astype(np.int64)
+    exercises = n - 1 if rest_class else n
     found = []
-    for t, (ema, shown) in enumerate(zip(states[:, :n].astype(np.float64), shown_before)):
+    for t, (state, shown) in enumerate(zip(states.astype(np.float64), shown_before)):
+        ema = state[:n]
         ordered = np.sort(ema)
         checks = [("top", ordered[-1], "enter", params.enter), ("top", ordered[-1], "floor", params.floor)]
         if shown < n:  # a shown set, or a trained rest class
             checks.append(("shown", ema[shown], "exit", params.exit))
         if ordered[-1] >= float(np.float32(params.enter)) - margin:
             checks.append(("top", ordered[-1], "runner-up", ordered[-2]))
+        if state[state_index(n, "candidate")] == rest and state[state_index(n, "shown")] == rest and exercises > 1:
+            top_exercises = np.sort(ema[:exercises])
+            checks.append(("top exercise", top_exercises[-1], "runner-up", top_exercises[-2]))
+        tracked = int(state[state_index(n, "rep_class")])
+        p = min(max(float(probs[t, tracked]), REP_EPS), 1 - REP_EPS)
+        deviation = math.log(p) - math.log(1 - p) - state[state_index(n, "rep_baseline")]
+        checks += [("rep deviation", deviation, "+hysteresis", params.rep_hysteresis),
+                   ("rep deviation", deviation, "-hysteresis", -params.rep_hysteresis)]  # fmt: skip
         for what, value, name, threshold in checks:
             if abs(value - float(np.float32(threshold))) < margin:
                 found.append(f"step {t}: {what} {value:.7f} within {margin} of {name} {threshold:.7f}")
@@ -314,11 +466,15 @@ def _vector(case: VectorCase, probs: np.ndarray) -> dict[str, Any]:
     result = smooth_sequence(probs, params, rest_class=case.rest_class)
     times = np.arange(len(probs)) * params.interval_s
     timeline = segment(
-        times, result.labels, case.labels, params.interval_s, confidences=result.smoothed, held=result.held
-    )
+        times, result.labels, case.labels, params.interval_s, confidences=result.smoothed, held=result.held,
+        reps=result.reps,
+    )  # fmt: skip
     shown = tuple(s.label for s in timeline.sets)
     if shown != case.expected_sets:
         raise UserError(f"vector {case.name}: shows sets {shown}, its description promises {case.expected_sets}")
+    counted = tuple(s.reps for s in timeline.sets)
+    if case.expected_reps is not None and counted != case.expected_reps:
+        raise UserError(f"vector {case.name}: counts reps {counted}, its description promises {case.expected_reps}")
     return {
         "name": case.name,
         "description": case.description,
@@ -332,6 +488,7 @@ def _vector(case: VectorCase, probs: np.ndarray) -> dict[str, Any]:
         "states": _floats(result.states),
         "smoothed": _floats(result.smoothed),
         "labels_out": [int(label) for label in result.labels],
+        "reps_out": [int(reps) for reps in result.reps],
         **timeline.to_dict(),
     }
 

@@ -4,6 +4,10 @@ The rules live only here. `step` is written against an array namespace so the
 same function runs on NumPy (the reference, used on desktops) and on
 `keras.ops` (built into the exported TFLite and Core ML graphs). The state
 layout and the rules are documented in docs/smoothing.md.
+
+The same step counts repetitions from the probabilities alone: a rep is one dip
+of the tracked exercise's log-odds under a slow baseline of itself, after it was
+above it (a Schmitt trigger), at least `min_rep_s` after the previous one.
 """
 
 from __future__ import annotations
@@ -17,7 +21,22 @@ import numpy as np
 
 from gymnos_edge.common.errors import UserError
 
-STATE_EXTRA = 3  # shown label, candidate label, steps the candidate was held
+# The state after the N smoothed probabilities, in this order (docs/smoothing.md, "State vector").
+STATE_FIELDS = (
+    "shown",  # the label shown, K = rest
+    "candidate",  # the label the rules propose, not yet shown
+    "held",  # consecutive steps the candidate was proposed
+    "rep_class",  # the exercise whose reps are counted; K before the first step
+    "rep_baseline",  # slow EMA of that exercise's log-odds
+    "rep_armed",  # 1 once the log-odds rose rep_hysteresis above the baseline: the next dip counts
+    "rep_since",  # steps since the last counted rep, capped at min_rep_steps
+    "rep_rising",  # reps counted since the tracked exercise's smoothed probability began to rise
+    "reps",  # reps of the shown set (0 while rest is shown)
+)
+STATE_EXTRA = len(STATE_FIELDS)
+# An int8 model's softmax comes in steps of 1/256 and may sum to 1 ± a few steps; logits are nowhere near.
+SUM_TOLERANCE = 0.02
+REP_EPS = 1e-3  # probabilities are clipped to [REP_EPS, 1 - REP_EPS] before their log-odds: ±6.9 at most
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,9 @@ class SmoothingParams:
     floor: float = 0.5
     min_set_s: float = 1.0
     min_rest_s: float = 1.0
+    rep_tau_s: float = 1.5
+    rep_hysteresis: float = 0.3
+    min_rep_s: float = 0.6
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -45,9 +67,10 @@ class SmoothingParams:
                 found.append(f"{name} must be a finite number, got {value!r}")
         if found:
             return found
-        if self.interval_s <= 0:
-            found.append(f"interval_s must be > 0, got {self.interval_s}")
-        for name in ("tau_s", "min_set_s", "min_rest_s"):
+        for name in ("interval_s", "rep_tau_s"):
+            if values[name] <= 0:
+                found.append(f"{name} must be > 0, got {values[name]}")
+        for name in ("tau_s", "min_set_s", "min_rest_s", "rep_hysteresis", "min_rep_s"):
             if values[name] < 0:
                 found.append(f"{name} must be ≥ 0, got {values[name]}")
         for name in ("enter", "exit", "floor"):
@@ -65,12 +88,21 @@ class SmoothingParams:
         return 1.0 - math.exp(-self.interval_s / self.tau_s)
 
     @property
+    def rep_alpha(self) -> float:
+        """EMA weight per step of the rep baseline."""
+        return 1.0 - math.exp(-self.interval_s / self.rep_tau_s)
+
+    @property
     def min_set_steps(self) -> int:
         return _steps(self.min_set_s, self.interval_s)
 
     @property
     def min_rest_steps(self) -> int:
         return _steps(self.min_rest_s, self.interval_s)
+
+    @property
+    def min_rep_steps(self) -> int:
+        return _steps(self.min_rep_s, self.interval_s)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -89,6 +121,8 @@ class SmoothingParams:
             "alpha": self.alpha,
             "min_set_steps": self.min_set_steps,
             "min_rest_steps": self.min_rest_steps,
+            "rep_alpha": self.rep_alpha,
+            "min_rep_steps": self.min_rep_steps,
         }
 
 
@@ -110,11 +144,21 @@ def state_size(n_outputs: int) -> int:
     return n_outputs + STATE_EXTRA
 
 
+def state_index(n_outputs: int, field: str) -> int:
+    """Where `field` (one of STATE_FIELDS) sits in the state of a model with `n_outputs` outputs."""
+    return n_outputs + STATE_FIELDS.index(field)
+
+
+def state_fields(n_outputs: int) -> dict[str, int]:
+    """Every field after the smoothed probabilities and its index, as export metadata lists them."""
+    return {field: state_index(n_outputs, field) for field in STATE_FIELDS}
+
+
 def initial_state(n_outputs: int, rest_class: bool = False) -> np.ndarray:
-    """Uniform smoothed probabilities, showing rest, no candidate held."""
+    """Uniform smoothed probabilities, showing rest, no candidate held, no exercise tracked, no reps."""
     state = np.full(state_size(n_outputs), 1.0 / n_outputs, dtype=np.float32)
     rest = rest_index(n_outputs, rest_class)
-    state[n_outputs:] = [rest, rest, 0]
+    state[n_outputs:] = [rest, rest, 0, rest, 0, 0, 0, 0, 0]
     return state
 
 
@@ -125,10 +169,16 @@ class _NumpyOps:
     argmax = staticmethod(np.argmax)
     max = staticmethod(np.max)
     sum = staticmethod(np.sum)
+    minimum = staticmethod(np.minimum)
+    clip = staticmethod(np.clip)
+    log = staticmethod(np.log)
     equal = staticmethod(np.equal)
+    not_equal = staticmethod(np.not_equal)
     less = staticmethod(np.less)
+    greater = staticmethod(np.greater)
     greater_equal = staticmethod(np.greater_equal)
     logical_and = staticmethod(np.logical_and)
+    logical_or = staticmethod(np.logical_or)
     concatenate = staticmethod(np.concatenate)
     expand_dims = staticmethod(np.expand_dims)
 
@@ -150,7 +200,7 @@ def step(
     """Advance the state machine by one frame.
 
     `probs` is (..., N) float32: N = K exercises, plus one trained rest class last when
-    `rest_class`; `state` is (..., N+3). Returns `(next_state, smoothed, label)` where `label`
+    `rest_class`; `state` is (..., N + STATE_EXTRA). Returns `(next_state, smoothed, label)` where `label`
     is (...,) int32 and K means rest. With a rest class, rest is entered, kept and left like a
     set (the same enter/exit hysteresis on its own smoothed probability, `min_rest_s` to show
     it); the floor still proposes rest when no class is confident.
@@ -184,24 +234,91 @@ def step(
     needed = ops.where(
         ops.equal(proposal, rest), np.float32(params.min_rest_steps), np.float32(params.min_set_steps)
     )
-    shown = ops.where(ops.greater_equal(held, needed), proposal, shown)
+    next_shown = ops.where(ops.greater_equal(held, needed), proposal, shown)
 
-    next_state = ops.concatenate([ema, shown, proposal, held], axis=-1)
-    label = ops.cast(shown[..., 0], "int32")
+    reps = _count_reps(state, probs, ema, (shown, candidate, proposal, next_shown), params, ops, rest_class)
+    next_state = ops.concatenate([ema, next_shown, proposal, held, *reps], axis=-1)
+    label = ops.cast(next_shown[..., 0], "int32")
     return next_state, ema, label
+
+
+def _count_reps(
+    state: Any, probs: Any, ema: Any, labels: tuple[Any, Any, Any, Any], params: SmoothingParams, ops: Any,
+    rest_class: bool,
+) -> list[Any]:
+    """The rep fields of the next state (docs/smoothing.md, "Counting reps").
+
+    `labels` are the shown and candidate labels before the step, the proposal and the shown label after it.
+    """
+    n = probs.shape[-1]
+    f32 = "float32"
+    rest = np.float32(rest_index(n, rest_class))
+    shown, candidate, proposal, next_shown = labels
+    tracked_before, baseline, armed, since, rising, reps = (
+        state[..., state_index(n, field) : state_index(n, field) + 1] for field in STATE_FIELDS[3:]
+    )
+
+    # The exercise the machine is about: what it proposes, else what it shows, else the likeliest exercise.
+    exercises = n - 1 if rest_class else n
+    top_exercise = ops.cast(ops.expand_dims(ops.argmax(ema[..., :exercises], axis=-1), -1), f32)
+    tracked = ops.where(ops.less(next_shown, rest), next_shown, top_exercise)
+    tracked = ops.where(ops.less(proposal, rest), proposal, tracked)
+    mask = ops.cast(ops.equal(ops.arange(n, dtype=f32), tracked), f32)
+    p = ops.clip(ops.sum(probs * mask, axis=-1, keepdims=True), np.float32(REP_EPS), np.float32(1 - REP_EPS))
+    log_odds = ops.log(p) - ops.log(np.float32(1) - p)
+
+    # A newly tracked exercise starts at its own level, as if it had just risen: its first dip counts.
+    # So does a newly proposed one: the baseline would otherwise lag its rise into the set.
+    switched = ops.not_equal(tracked, tracked_before)
+    proposed = ops.logical_and(ops.equal(proposal, tracked), ops.not_equal(proposal, candidate))
+    baseline = ops.where(
+        ops.logical_or(switched, proposed), log_odds, baseline + np.float32(params.rep_alpha) * (log_odds - baseline)
+    )
+    deviation = log_odds - baseline
+    armed = ops.where(ops.logical_or(switched, proposed), np.float32(1), armed)
+    since = ops.minimum(since + np.float32(1), np.float32(params.min_rep_steps))
+    # Counted when it dips rep_hysteresis under the baseline after having been that far above it,
+    # and min_rep_s after the last rep: noise inside the band, or a wobble in one rep, counts nothing.
+    dip = ops.logical_and(ops.greater(armed, np.float32(0.5)), ops.less(deviation, np.float32(-params.rep_hysteresis)))
+    rep = ops.logical_and(dip, ops.greater_equal(since, np.float32(params.min_rep_steps)))
+    counted = ops.cast(rep, f32)
+    up = ops.greater(deviation, np.float32(params.rep_hysteresis))
+    armed = ops.where(rep, np.float32(0), ops.where(up, np.float32(1), armed))
+    since = ops.where(rep, np.float32(0), since)
+
+    # Reps of a set start with the rise of its exercise's smoothed probability, which comes before the
+    # set is proposed: the count restarts whenever the tracked exercise is not proposed and not rising.
+    old_value = ops.sum(state[..., :n] * mask, axis=-1, keepdims=True)
+    new_value = ops.sum(ema * mask, axis=-1, keepdims=True)
+    restart = ops.logical_or(
+        switched, ops.logical_and(ops.not_equal(proposal, tracked), ops.less(new_value - old_value, np.float32(1e-3)))
+    )
+    rising = ops.where(restart, np.float32(0), rising + counted)
+    kept = ops.where(ops.equal(tracked, next_shown), reps + counted, reps)
+    reps = ops.where(ops.not_equal(next_shown, shown), rising, kept)
+    reps = ops.where(ops.equal(next_shown, rest), np.float32(0), reps)
+    return [tracked, baseline, armed, since, rising, reps]
 
 
 @dataclass(frozen=True)
 class SmoothedSequence:
     """Every step of the state machine over one sequence of frames."""
 
-    states: np.ndarray  # (T, N+3), the state after each step
+    states: np.ndarray  # (T, N + STATE_EXTRA), the state after each step
     smoothed: np.ndarray  # (T, N)
     labels: np.ndarray  # (T,), K = rest
 
     @property
     def held(self) -> np.ndarray:
-        return self.states[:, -1].astype(np.int64)
+        return self.field("held").astype(np.int64)
+
+    @property
+    def reps(self) -> np.ndarray:
+        """(T,) reps of the shown set after each step, 0 while rest is shown."""
+        return self.field("reps").astype(np.int64)
+
+    def field(self, name: str) -> np.ndarray:
+        return self.states[..., state_index(self.smoothed.shape[-1], name)]
 
 
 def validate_probs(probs: Any, n_classes: int | None = None, source: str = "probabilities") -> np.ndarray:
@@ -218,7 +335,7 @@ def validate_probs(probs: Any, n_classes: int | None = None, source: str = "prob
     if negative.size:
         raise UserError(f"{source}: frame {int(negative[0][0])} holds a negative probability")
     sums = array.sum(axis=1)
-    off = np.flatnonzero(np.abs(sums - 1.0) > 1e-3)
+    off = np.flatnonzero(np.abs(sums - 1.0) > SUM_TOLERANCE)
     if off.size:
         raise UserError(
             f"{source}: frame {int(off[0])} sums to {sums[off[0]]:.4f}, not 1; pass softmax outputs, not logits"
