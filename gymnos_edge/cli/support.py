@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from pathlib import Path
+from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -12,6 +13,14 @@ from gymnos_edge.common.errors import UserError
 
 console = Console()
 errors = Console(stderr=True)
+
+PoseModelOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="Folder with pose_detection.tflite and pose_landmark_full.tflite (default: downloaded once from "
+        "the mediapipe wheel on PyPI into ~/.cache/gymnos-edge/pose)."
+    ),
+]
 
 
 def user_errors(command: Callable) -> Callable:

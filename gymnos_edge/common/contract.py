@@ -19,3 +19,21 @@ class Gaps(str, Enum):
 
     rest = "rest"  # frames of the trained rest class (the rule evaluate uses for the truth)
     ignore = "ignore"  # left out: for partly annotated videos
+
+
+class Backbone(str, Enum):
+    """What turns a frame into the features a head classifies."""
+
+    vgg16 = "vgg16"  # frozen ImageNet VGG16 convolutions over the whole image
+    pose = "pose"  # 2-D body keypoints from a pose estimator, normalised for position and body size
+
+
+# The joints of a pose model's `keypoints` input, in order: the 17 COCO keypoints. Each row is
+# (x, y, confidence) with x, y in 0..1 of the frame (origin top-left, y down) and left/right the
+# person's own sides; a joint that was not found is (0, 0, 0). Every estimator maps to this order.
+POSE_JOINTS = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+    "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+)  # fmt: skip
