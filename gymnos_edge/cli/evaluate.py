@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from gymnos_edge.cli.support import console, errors, user_errors
+from gymnos_edge.cli.support import PoseModelOpt, console, errors, user_errors
 
 
 @user_errors
@@ -19,21 +19,24 @@ def evaluate_command(
     split: Annotated[str, typer.Option(help="train, val, test or all.")] = "test",
     out: Annotated[Optional[Path], typer.Option(help="Where to write evaluation.json (default: the run's report folder).")] = None,
     tune: Annotated[bool, typer.Option("--tune", help="Grid-search the smoothing on the val split and save it into the run.")] = False,
+    pose_model: PoseModelOpt = None,
 ) -> None:
     """Score a model on a manifest: frame accuracy, set F1@10/25/50, Edit, flips/min, detection delay.
+
+    Image and pose models alike: a pose model runs the BlazePose estimator on the frames first.
 
     Example: [bold]gymnos-edge evaluate demo_data/manifest.csv --split val --tune[/]
     """
     from gymnos_edge.common.atomic import write_json
     from gymnos_edge.evaluation.evaluate import predict_split, score, tune_smoothing, videos_of_split
-    from gymnos_edge.inference.open_model import KerasFrameModel, open_frame_model
+    from gymnos_edge.inference.open_model import open_frame_model
     from gymnos_edge.data.manifest import require_valid
 
     if tune and model.suffix in (".tflite", ".mlpackage", ".mlmodel"):
         # Checked before opening: an exported model may not even load on this machine.
         errors.print("[red]error:[/] --tune saves into a run folder; pass --model RUN_FOLDER")
         raise typer.Exit(1)
-    frame_model = open_frame_model(model)
+    frame_model = open_frame_model(model, pose_model)
     run = getattr(frame_model, "run", None)
     assignment = run.metadata.splits.get("assignment", {}) if run else {}
     check = require_valid(manifest, expected_labels=frame_model.labels)
@@ -46,7 +49,7 @@ def evaluate_command(
             val = predict_split(manifest, frame_model, "val", assignment, lambda v: progress.update(task, advance=1))
             params, f1 = tune_smoothing(val, frame_model.smoothing)
             run = run.save_metadata(run.metadata.with_smoothing(params))
-            frame_model = KerasFrameModel(run)
+            frame_model = open_frame_model(run.folder, pose_model)
             console.print(f"[green]✓[/] tuned on val (set F1@50 {f1:.1f}); saved into {run.folder}/metadata.json:")
             console.print(params.to_dict())
         results = predict_split(manifest, frame_model, split, assignment, lambda v: progress.update(task, advance=1))
