@@ -6,6 +6,11 @@ against LiteRT's own benchmark tool when the installed wheel ships it.
 Accuracy runs every model over the same decoded frames of a manifest split and
 compares frame labels, agreement with the Keras model, and — what a user sees
 — the sets after smoothing.
+
+A pose export is measured the same way on the keypoints the BlazePose
+estimator finds in those frames (found once, fed to every format), and the
+estimator gets a latency row of its own: a pose model's cost per frame is the
+estimator's plus its graph's.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class BenchConfig:
     threads: tuple[int, ...] = (1, 2)
     warmup: int = 3
     runs: int = 20
+    pose_model: Path | None = None  # BlazePose files for a pose export; default the cache
 
 
 @dataclass(frozen=True)
@@ -209,9 +215,17 @@ def load_frames(manifest: Path, split: str, labels: tuple[str, ...], run_metadat
     return _Frames(videos, times, frames, truth, groups), chosen
 
 
-def accuracy_of(model, data: _Frames, reference: list[np.ndarray] | None) -> tuple[dict, list[np.ndarray]]:
-    """Frame accuracy, agreement with the reference's frame labels, set F1@50 and flips/min after smoothing."""
-    probs = [model.probabilities(frames) for frames in data.frames]
+def accuracy_of(
+    model, data: _Frames, reference: list[np.ndarray] | None, keypoints: list[np.ndarray] | None = None
+) -> tuple[dict, list[np.ndarray]]:
+    """Frame accuracy, agreement with the reference's frame labels, set F1@50 and flips/min after smoothing.
+
+    A pose model is given each video's `keypoints` (found once for every format) instead of its frames.
+    """
+    probs = []
+    for index, frames in enumerate(data.frames):
+        model.reset()
+        probs.append(model.probabilities(frames) if keypoints is None else model.keypoint_probabilities(keypoints[index]))
     results = [
         VideoResult(video, group, truth, prediction_from_probs(video, model.labels, times, p, model.smoothing, model.rest_class))
         for video, group, truth, times, p in zip(data.videos, data.groups, data.truth, data.times, probs)
@@ -232,8 +246,24 @@ def accuracy_of(model, data: _Frames, reference: list[np.ndarray] | None) -> tup
     return figures, probs
 
 
+def keypoints_of(estimator, data: _Frames) -> tuple[list[np.ndarray], list[float]]:
+    """Every video's keypoints (tracking restarted per video) and the estimator's time per frame (ms)."""
+    import time
+
+    found, timings = [], []
+    for frames in data.frames:
+        estimator.reset()
+        video = []
+        for frame in frames:
+            started = time.perf_counter()
+            video.append(estimator.estimate(frame.astype(np.uint8)))
+            timings.append((time.perf_counter() - started) * 1000.0)
+        found.append(np.stack(video))
+    return found, timings
+
+
 def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: None) -> BenchResult:
-    from gymnos_edge.inference.open_model import KerasFrameModel
+    from gymnos_edge.inference.open_model import KerasFrameModel, open_frame_model
     from gymnos_edge.training.run_folder import load_run
     from gymnos_edge.inference.litert_model import TFLiteModel
 
@@ -245,10 +275,20 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
     manifest = config.manifest or (Path(run.metadata.manifest) if run.metadata.manifest else None)
     if manifest is None:
         raise UserError("no manifest to measure accuracy on; pass --manifest")
-    keras_model = KerasFrameModel(run)
+    pose = run.metadata.is_pose
+    frame_model = open_frame_model(run.folder, config.pose_model) if pose else KerasFrameModel(run)
+    keras_model = frame_model.model if pose else frame_model
     on_step("decoding frames")
     data, split = load_frames(manifest, config.split, keras_model.labels, run.metadata, keras_model.sampling)
     notes = []
+    keypoints = None
+    rows = []
+    if pose:
+        on_step("BlazePose keypoints")
+        keypoints, timings = keypoints_of(frame_model.estimator, data)
+        rows.append(_estimator_row(timings, frame_model.estimator))
+        notes.append("pose models: a frame costs the BlazePose estimator's time plus the model's; on an iPhone "
+                     "Vision's body pose request takes the estimator's place")  # fmt: skip
     if split != config.split:
         notes.append(f"split {config.split!r} has no videos; measured on {split!r}")
     if any(m.get("runtime") == "coreml" for m in metadata["models"]):
@@ -257,8 +297,7 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
         notes.append("LiteRT's benchmark tool is not in the installed ai-edge-litert wheel: no cross-check column")
 
     on_step("Keras reference")
-    reference_figures, reference = accuracy_of(keras_model, data, None)
-    rows = []
+    reference_figures, reference = accuracy_of(keras_model, data, None, keypoints)
     for threads in config.threads:
         latency = measure_latency(run.folder, threads, config.warmup, config.runs)
         rows.append(_row("keras", run.model_path, threads, latency, None, reference_figures, "ok"))
@@ -271,7 +310,7 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
             continue
         on_step(fmt)
         try:
-            figures, _ = accuracy_of(TFLiteModel(path), data, reference)
+            figures, _ = accuracy_of(TFLiteModel(path), data, reference, keypoints)
         except UserError as error:
             rows.append(BenchRow(fmt, entry["file"], _size_mb(path), status=f"failed: {error}"))
             continue
@@ -292,6 +331,18 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
         settings={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()} | {"manifest": str(manifest)},
         notes=tuple(notes),
     )
+
+
+def _estimator_row(timings: list[float], estimator) -> BenchRow:
+    """The estimator's own row: measured on the split's frames, one at a time, in their order (tracking as set)."""
+    from gymnos_edge.common.contract import POSE_JOINTS
+
+    files = estimator.files
+    size = sum(p.stat().st_size for p in (files.detector, files.landmark)) / 1e6
+    p50, p90 = float(np.percentile(timings, 50)), float(np.percentile(timings, 90))
+    seen = f"{len(POSE_JOINTS)} joints"
+    return BenchRow("blazepose", f"{files.detector.name} + {files.landmark.name} ({seen})", size, threads=1,
+                    p50_ms=p50, p90_ms=p90, fps=1000.0 / p50)  # fmt: skip
 
 
 def importlib_missing(module: str) -> bool:

@@ -17,13 +17,11 @@ import numpy as np
 
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import SamplingConfig
-from gymnos_edge.features.keypoints import head_inputs, motion_alpha, motion_initial_state, motion_sequence, pose_features
+from gymnos_edge.features.keypoints import motion_alpha, motion_initial_state, motion_sequence, pose_features
 from gymnos_edge.features.pose_estimator import BlazePoseEstimator, EstimatorSettings
 from gymnos_edge.features.pose_models import pose_model_files
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.run_folder import Run
-
-_BATCH = 256
 
 
 class KeypointModel(Protocol):
@@ -44,6 +42,7 @@ class KerasPoseModel:
     """A pose run's head with the features and their motion computed in NumPy, frame after frame."""
 
     run: Run
+    batch_size: int = 256  # one batch shape, so the compiled graph is reused
     _head: Any = field(init=False, repr=False)
     _state: np.ndarray = field(init=False, repr=False)
 
@@ -82,19 +81,13 @@ class KerasPoseModel:
         return self.head_probabilities(inputs)
 
     def head_probabilities(self, inputs: np.ndarray) -> np.ndarray:
-        probs = [np.asarray(self._head.predict_on_batch(self._padded(inputs[i : i + _BATCH])))[: len(inputs[i : i + _BATCH])]
-                 for i in range(0, len(inputs), _BATCH)]  # fmt: skip
+        probs = []
+        for first in range(0, len(inputs), self.batch_size):
+            chunk = inputs[first : first + self.batch_size]
+            batch = np.zeros((self.batch_size, chunk.shape[1]), np.float32)
+            batch[: len(chunk)] = chunk
+            probs.append(np.asarray(self._head.predict_on_batch(batch))[: len(chunk)])
         return np.concatenate(probs) if probs else np.zeros((0, len(self.labels) + int(self.rest_class)), np.float32)
-
-    @staticmethod
-    def _padded(chunk: np.ndarray) -> np.ndarray:
-        batch = np.zeros((_BATCH, chunk.shape[1]), np.float32)  # one batch shape: the compiled graph is reused
-        batch[: len(chunk)] = chunk
-        return batch
-
-    def sequence_probabilities(self, keypoints: np.ndarray) -> np.ndarray:
-        """Probabilities of one stretch of video on its own (motion from scratch), as training saw spans."""
-        return self.head_probabilities(head_inputs(keypoints, self.sampling.every_s))
 
 
 class PoseFrameModel:
