@@ -76,8 +76,10 @@ def synthetic_keypoints(count: int, seed: int = 0) -> np.ndarray:
     for t in range(count):
         phase = 2 * np.pi * t / 12.0
         body = _STANDING.copy()
-        body[11:, 1] -= 0.08 * (1 - np.cos(phase)) * np.linspace(1, 0.2, 6)  # knees and hips go down
-        body[7:11, 1] -= 0.25 * max(0.0, np.sin(phase)) * np.array([0.6, 0.6, 1, 1])  # arms go up
+        depth = 0.06 * (1 - np.cos(phase))
+        body[:13, 1] += depth  # a squat: everything above the knees goes down
+        body[13:15, 1] += depth / 3
+        body[7:11, 1] -= 0.25 * max(0.0, np.sin(phase)) * np.array([0.6, 0.6, 1, 1])  # and the arms go up
         scale, shift = rng.uniform(0.6, 1.2), rng.uniform(-0.15, 0.15, 2)
         body = (body - 0.5) * scale + 0.5 + shift + rng.normal(0, 0.004, body.shape)
         confidence = rng.uniform(0.2, 1.0, len(body))

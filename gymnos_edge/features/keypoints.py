@@ -101,12 +101,12 @@ def no_pose(features: np.ndarray) -> np.ndarray:
     return np.asarray(features)[:, -1] > 0.5
 
 
-# Motion: a single frame cannot tell the top of a squat from standing at rest; the last second can.
+# Motion: a single frame cannot tell the top of a squat from standing at rest; the last seconds can.
 # Rather than a buffer of past frames, the state keeps exponential moving averages of the features
 # and of their squares (and the weight they have gathered, which removes the start-up bias), so the
-# head sees the pose now, the mean pose of about the last `tau` seconds and how much each feature
+# head sees the pose now, the mean pose of about the last `MOTION_TAU_S` seconds and how much each feature
 # moved around it, from a state of fixed size that a graph carries from frame to frame.
-MOTION_TAU_S = 1.0
+MOTION_TAU_S = 2.0
 MOTION_STATE = 2 * N_FEATURES + 1  # EMA of the features, EMA of their squares, weight gathered
 HEAD_FEATURES = 3 * N_FEATURES  # the features, their recent mean, their recent standard deviation
 
