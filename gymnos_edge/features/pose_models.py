@@ -154,7 +154,11 @@ def _last_line(text: str) -> str:
 
 def main() -> None:
     """`python -m gymnos_edge.features.pose_models`: fetch the files into the cache (CI, Makefile)."""
-    files = pose_model_files()
+    try:
+        files = pose_model_files()
+    except UserError as error:
+        sys.stderr.write(f"error: {error}\n")
+        raise SystemExit(1) from None
     sys.stdout.write(f"{files.detector.parent}: {DETECTOR_FILE}, {LANDMARK_FILE} (fingerprint {files.fingerprint()})\n")
 
 
