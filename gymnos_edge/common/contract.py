@@ -37,3 +37,13 @@ POSE_JOINTS = (
     "left_wrist", "right_wrist", "left_hip", "right_hip",
     "left_knee", "right_knee", "left_ankle", "right_ankle",
 )  # fmt: skip
+
+# The same joints as the iPhone's Vision framework names them (VNHumanBodyPoseObservation.JointName);
+# Vision's two extra joints, neck and root, have no COCO counterpart and are not used.
+VISION_JOINTS = {
+    "nose": "nose", "left_eye": "leftEye", "right_eye": "rightEye", "left_ear": "leftEar", "right_ear": "rightEar",
+    "left_shoulder": "leftShoulder", "right_shoulder": "rightShoulder", "left_elbow": "leftElbow",
+    "right_elbow": "rightElbow", "left_wrist": "leftWrist", "right_wrist": "rightWrist", "left_hip": "leftHip",
+    "right_hip": "rightHip", "left_knee": "leftKnee", "right_knee": "rightKnee", "left_ankle": "leftAnkle",
+    "right_ankle": "rightAnkle",
+}  # fmt: skip
