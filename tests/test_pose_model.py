@@ -130,3 +130,24 @@ def test_int8_is_refused_for_a_pose_model(pose_run):
     _, result = pose_run
     with pytest.raises(UserError, match="int8 buys nothing"):
         export_run(result.run.folder, ExportOptions(quantizations=(Quantization.int8,), coreml=False, validate=False))
+
+
+def test_the_cli_trains_and_evaluates_a_pose_model(demo_manifest, pose_files, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from gymnos_edge.cli.app import app
+
+    monkeypatch.setenv("GYMNOS_EDGE_CACHE", str(tmp_path / "cache"))  # no pose files there: --pose-model gives them
+    runner = CliRunner()
+    models = str(pose_files.detector.parent)
+    out = tmp_path / "runs" / "cli"
+    result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", "pose", "--head", "linear", "--every", "0.5",
+                                 "--image-size", "320", "--out", str(out), "--pose-model", models])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "balanced" in result.output and "Linear head: L2" in result.output
+    result = runner.invoke(app, ["evaluate", str(demo_manifest), "--model", str(out), "--split", "all",
+                                 "--pose-model", models])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (out / "report" / "evaluation_all.json").is_file()
+    result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", "pose", "--head", "gap"])
+    assert result.exit_code == 1 and "does not fit the pose backbone" in result.output
