@@ -68,6 +68,8 @@ public struct PoseModelMetadata: Equatable, Sendable {
             )
         }
         // ModelMetadata calls the model's per-frame input "image"; here that input is the keypoints.
+        // Vision sees the whole frame, so no resize policy applies ("fit", the estimator's, is not one).
+        object.removeValue(forKey: "resize")
         object["state_size"] = trackerSize
         object["initial_state"] = Array(initialState.prefix(trackerSize))
         object["inputs"] = ["image": keypoints, "state": state]
