@@ -92,3 +92,24 @@ def tiny_train_config(manifest: Path, folder: Path, epochs: int = 2):
 def tiny_run(tmp_path):
     """An untrained but complete run folder: 2 labels, 32×32 input, light head, random backbone."""
     return make_untrained_run(tmp_path / "runs" / "tiny")
+
+
+@pytest.fixture(scope="session")
+def pose_files():
+    """The BlazePose model files, fetched from PyPI into the user's cache once, as on first use.
+
+    Offline and not yet cached, the pose tests are skipped, except on CI (`CI` set), where a
+    missing download must fail rather than quietly test less.
+    """
+    import os
+
+    from gymnos_edge.common.errors import UserError
+    from gymnos_edge.features.pose_models import pose_model_files
+
+    try:
+        return pose_model_files()
+    except UserError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"the pose model files are needed on CI: {error}")
+        pytest.skip(f"pose model files unavailable: {error}")
+

@@ -97,6 +97,9 @@ class _TableModel:
     def probabilities(self, frames):
         return self.table[: len(frames)]
 
+    def reset(self):
+        pass
+
 
 def test_accuracy_columns_on_a_hand_made_case():
     truth = np.array([0, 0, 0, 0, 2, 2, 1, 1, 1, 1])  # 4 × a, 2 × rest, 4 × b

@@ -1,4 +1,4 @@
-"""The iPhone app's Swift set tracker agrees with the Python reference on every shared vector.
+"""The iPhone app's Swift set tracker and joint mapping agree with the Python reference on every shared vector.
 
 Runs WorkoutCore's XCTest suite in the Swift chroot of ios_demo/tools/install-swift.sh
 (`make test` installs it first) and checks that no vector file was skipped.
@@ -16,11 +16,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 VECTOR_DIR = REPO / "tests" / "vectors" / "smoothing"
+POSE_VECTOR_DIR = REPO / "tests" / "vectors" / "pose"
 WORKOUT_CORE = REPO / "ios_demo" / "WorkoutCore"
 SWIFT_RUN = REPO / "ios_demo" / "tools" / "swift-run.sh"
 SWIFT_ROOT = Path(os.environ.get("GYMNOS_SWIFT_ROOT", "/var/cache/gymnos-edge/swift-trixie"))
 STAMP = SWIFT_ROOT / ".gymnos-edge-swift.stamp"
 CONSUMED = re.compile(r"^consumed vector (\S+)$", re.MULTILINE)
+CONSUMED_POSE = re.compile(r"^consumed pose vector (\S+)$", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +52,10 @@ def test_every_vector_is_consumed_by_the_swift_tests(swift_test):
     assert files, f"no vectors in {VECTOR_DIR}"
     consumed = set(CONSUMED.findall(swift_test.stdout + swift_test.stderr))
     assert [name for name in files if name not in consumed] == [], "vectors the Swift tests skipped"
+
+
+def test_every_pose_vector_is_consumed_by_the_swift_tests(swift_test):
+    files = sorted(p.name for p in POSE_VECTOR_DIR.glob("*.json"))
+    assert files, f"no vectors in {POSE_VECTOR_DIR}"
+    consumed = set(CONSUMED_POSE.findall(swift_test.stdout + swift_test.stderr))
+    assert [name for name in files if name not in consumed] == [], "pose vectors the Swift tests skipped"

@@ -3,7 +3,8 @@
     python -m gymnos_edge.bench.latency_worker MODEL --threads 2 --warmup 3 --runs 20
 
 prints one JSON object: init, first inference, every timed run (ms) and peak RSS (MB).
-MODEL is an exported .tflite (run through LiteRT) or a run folder (the Keras reference).
+MODEL is an exported .tflite (run through LiteRT) or a run folder (the Keras reference). A pose
+model is timed on keypoints (its graph, or its features and head); the estimator is timed by `bench`.
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ def measure(model_path: Path, threads: int, warmup: int, runs: int) -> Latency:
         holder = {}
         init_ms = _timed(lambda: holder.setdefault("model", TFLiteModel(model_path, num_threads=threads)))
         model = holder["model"]
-        frame = rng.integers(0, 256, (model.image_size, model.image_size, 3), dtype=np.uint8)
+        if model.is_pose:
+            from gymnos_edge.export.frames import synthetic_keypoints
+
+            frame = synthetic_keypoints(1)[0]
+        else:
+            frame = rng.integers(0, 256, (model.image_size, model.image_size, 3), dtype=np.uint8)
         state = {"value": model.initial_state()}
 
         def infer() -> None:
@@ -69,16 +75,27 @@ def measure(model_path: Path, threads: int, warmup: int, runs: int) -> Latency:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
         from gymnos_edge.inference.open_model import KerasFrameModel
+        from gymnos_edge.inference.pose_model import KerasPoseModel
         from gymnos_edge.training.run_folder import load_run
 
+        run = load_run(model_path)
         holder = {}
-        init_ms = _timed(lambda: holder.setdefault("model", KerasFrameModel(load_run(model_path), batch_size=1)))
-        model = holder["model"]
-        size = model.sampling.image_size
-        batch = rng.uniform(0, 255, (1, size, size, 3)).astype(np.float32)
+        if run.metadata.is_pose:
+            from gymnos_edge.export.frames import synthetic_keypoints
 
-        def infer() -> None:
-            model.probabilities(batch)
+            init_ms = _timed(lambda: holder.setdefault("model", KerasPoseModel(run, batch_size=1)))
+            keypoints = synthetic_keypoints(1)
+
+            def infer() -> None:
+                holder["model"].keypoint_probabilities(keypoints)
+
+        else:
+            init_ms = _timed(lambda: holder.setdefault("model", KerasFrameModel(run, batch_size=1)))
+            size = holder["model"].sampling.image_size
+            batch = rng.uniform(0, 255, (1, size, size, 3)).astype(np.float32)
+
+            def infer() -> None:
+                holder["model"].probabilities(batch)
 
     first_ms = _timed(infer)
     for _ in range(warmup):

@@ -6,6 +6,11 @@ against LiteRT's own benchmark tool when the installed wheel ships it.
 Accuracy runs every model over the same decoded frames of a manifest split and
 compares frame labels, agreement with the Keras model, and — what a user sees
 — the sets after smoothing.
+
+A pose export is measured the same way on the keypoints the BlazePose
+estimator finds in those frames (found once, fed to every format), and the
+estimator gets a latency row of its own: a pose model's cost per frame is the
+estimator's plus its graph's.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class BenchConfig:
     threads: tuple[int, ...] = (1, 2)
     warmup: int = 3
     runs: int = 20
+    pose_model: Path | None = None  # BlazePose files for a pose export; default the cache
 
 
 @dataclass(frozen=True)
@@ -223,10 +229,18 @@ def load_frames(manifest: Path, split: str, labels: tuple[str, ...], run_metadat
     return _Frames(videos, times, frames, truth, groups, true_reps), chosen
 
 
-def accuracy_of(model, data: _Frames, reference: list[np.ndarray] | None) -> tuple[dict, list[np.ndarray]]:
+def accuracy_of(
+    model, data: _Frames, reference: list[np.ndarray] | None, keypoints: list[np.ndarray] | None = None
+) -> tuple[dict, list[np.ndarray]]:
     """Frame accuracy, agreement with the reference's frame labels, set F1@50, flips/min and rep counts after
-    smoothing (each model with the parameters built into it)."""
-    probs = [model.probabilities(frames) for frames in data.frames]
+    smoothing (each model with the parameters built into it).
+
+    A pose model is given each video's `keypoints` (found once for every format) instead of its frames.
+    """
+    probs = []
+    for index, frames in enumerate(data.frames):
+        model.reset()
+        probs.append(model.probabilities(frames) if keypoints is None else model.keypoint_probabilities(keypoints[index]))
     smoothed = _smoothed_scores(model, data, probs)
     labelled = np.concatenate([t != len(model.labels) for t in data.truth])
     raw = np.concatenate([np.argmax(p, axis=1) for p in probs])
@@ -260,13 +274,29 @@ def _smoothed_scores(model, data: _Frames, probs: list[np.ndarray]):
     return score(results, "bench").smoothed
 
 
+def keypoints_of(estimator, data: _Frames) -> tuple[list[np.ndarray], list[float]]:
+    """Every video's keypoints (tracking restarted per video) and the estimator's time per frame (ms)."""
+    import time
+
+    found, timings = [], []
+    for frames in data.frames:
+        estimator.reset()
+        video = []
+        for frame in frames:
+            started = time.perf_counter()
+            video.append(estimator.estimate(frame.astype(np.uint8)))
+            timings.append((time.perf_counter() - started) * 1000.0)
+        found.append(np.stack(video))
+    return found, timings
+
+
 def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: None) -> BenchResult:
     """Every exported model, next to the Keras reference when its run folder can be found.
 
     Without the run (an export folder copied to another machine), the exported files are still
     measured; the notes say which rows and columns are missing and why.
     """
-    from gymnos_edge.inference.open_model import KerasFrameModel
+    from gymnos_edge.inference.open_model import KerasFrameModel, open_frame_model
     from gymnos_edge.inference.litert_model import TFLiteModel
 
     metadata = read_export(config.export_dir)
@@ -276,10 +306,13 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
         raise UserError(
             f"{run.folder}: its labels {list(run.metadata.labels)} differ from the export's {metadata['labels']}"
         )
+    pose = run is not None and run.metadata.is_pose
     manifest = config.manifest or (Path(run.metadata.manifest) if run and run.metadata.manifest else None)
     data, split = None, config.split
     if manifest is None:
         notes.append("no accuracy columns: no manifest to measure on; pass --manifest")
+    elif run is None and metadata.get("input") == "keypoints":
+        notes.append("no accuracy columns: a pose export needs its run folder for the estimator; pass --run")
     else:
         on_step("decoding frames")
         sampling = SamplingConfig(every_s=metadata["interval_s"], image_size=metadata["image_size"],
@@ -295,10 +328,18 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
 
     rows = []
     reference = None
+    keypoints = None
     if run is not None:
+        frame_model = open_frame_model(run.folder, config.pose_model) if pose else KerasFrameModel(run)
+        keras_model = frame_model.model if pose else frame_model
+        if pose and data:
+            on_step("BlazePose keypoints")
+            keypoints, timings = keypoints_of(frame_model.estimator, data)
+            rows.append(_estimator_row(timings, frame_model.estimator))
+            notes.append("pose models: a frame costs the BlazePose estimator's time plus the model's; on an iPhone "
+                         "Vision's body pose request takes the estimator's place")  # fmt: skip
         on_step("Keras reference")
-        keras_model = KerasFrameModel(run)  # loaded once the manifest has passed its checks
-        reference_figures, reference = accuracy_of(keras_model, data, None) if data else (_NO_FIGURES, None)
+        reference_figures, reference = accuracy_of(keras_model, data, None, keypoints) if data else (_NO_FIGURES, None)
         for threads in config.threads:
             latency = measure_latency(run.folder, threads, config.warmup, config.runs)
             rows.append(_row("keras", run.model_path, threads, latency, None, reference_figures, "ok"))
@@ -312,7 +353,7 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
         on_step(fmt)
         try:
             model = TFLiteModel(path)
-            figures = accuracy_of(model, data, reference)[0] if data else _NO_FIGURES
+            figures = accuracy_of(model, data, reference, keypoints)[0] if data else _NO_FIGURES
         except UserError as error:
             rows.append(BenchRow(fmt, entry["file"], _size_mb(path), status=f"failed: {error}"))
             continue
@@ -336,7 +377,8 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
     )
 
 
-_NO_FIGURES = {"frame_accuracy": None, "set_f1_50": None, "flips_per_min": None, "label_agreement": None}
+_NO_FIGURES = {"frame_accuracy": None, "set_f1_50": None, "flips_per_min": None, "label_agreement": None,
+               "rep_mae": None, "rep_obo": None, "rep_agreement": None}  # fmt: skip
 
 
 def _reference_run(config: BenchConfig, metadata: dict, notes: list[str]):
@@ -359,6 +401,16 @@ def _reference_run(config: BenchConfig, metadata: dict, notes: list[str]):
             reasons.append(str(error))
     notes.append(f"no Keras row and no agreement column: {'; '.join(reasons)}; pass --run RUN_FOLDER to add them")
     return None
+def _estimator_row(timings: list[float], estimator) -> BenchRow:
+    """The estimator's own row: measured on the split's frames, one at a time, in their order (tracking as set)."""
+    from gymnos_edge.common.contract import POSE_JOINTS
+
+    files = estimator.files
+    size = sum(p.stat().st_size for p in (files.detector, files.landmark)) / 1e6
+    p50, p90 = float(np.percentile(timings, 50)), float(np.percentile(timings, 90))
+    seen = f"{len(POSE_JOINTS)} joints"
+    return BenchRow("blazepose", f"{files.detector.name} + {files.landmark.name} ({seen})", size, threads=1,
+                    p50_ms=p50, p90_ms=p90, fps=1000.0 / p50)  # fmt: skip
 
 
 def importlib_missing(module: str) -> bool:

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from gymnos_edge.cli.support import console, errors, user_errors
+from gymnos_edge.cli.support import PoseModelOpt, console, errors, user_errors
 
 
 @user_errors
@@ -19,14 +19,17 @@ def evaluate_command(
     split: Annotated[str, typer.Option(help="train, val, test or all.")] = "test",
     out: Annotated[Optional[Path], typer.Option(help="Where to write evaluation.json (default: the run's report folder).")] = None,
     tune: Annotated[bool, typer.Option("--tune", help="Grid-search the smoothing on the val split and save it into the run.")] = False,
+    pose_model: PoseModelOpt = None,
 ) -> None:
     """Score a model on a manifest: frame accuracy, set F1@10/25/50, Edit, flips/min, detection delay.
+
+    Image and pose models alike: a pose model runs the BlazePose estimator on the frames first.
 
     Example: [bold]gymnos-edge evaluate demo_data/manifest.csv --split val --tune[/]
     """
     from gymnos_edge.evaluation.evaluate import EvaluateCallbacks, EvaluateConfig, evaluate_run
 
-    config = EvaluateConfig(manifest=manifest, model=model, split=split, tune=tune, out=out)
+    config = EvaluateConfig(manifest=manifest, model=model, split=split, tune=tune, out=out, pose_model=pose_model)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
         task = progress.add_task("Videos", total=None)
         callbacks = EvaluateCallbacks(

@@ -82,7 +82,8 @@ def export_command(
         raise
     console.print(_models_table(result))
     if options.coreml:
-        console.print(f"Core ML weights: {options.compression.name}")
+        pose = result.metadata.get("input") == "keypoints"
+        console.print(f"Core ML weights: {'float32 (a pose head is tiny)' if pose else options.compression.name}")
     for note in dict.fromkeys(n for v in result.validations for n in v.notes):
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     console.print(f"[green]✓[/] exported to [bold]{result.folder}[/]")

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from gymnos_edge.cli.support import console, user_errors
+from gymnos_edge.cli.support import PoseModelOpt, console, user_errors
 
 
 def _clock(seconds: float) -> str:
@@ -22,6 +22,7 @@ def predict_command(
     model: Annotated[Path, typer.Option(help="Run folder, or an exported model file.")] = Path("runs/latest"),
     out: Annotated[Optional[Path], typer.Option(help="Folder for timeline.json/.csv/.png (default: runs/predict/<video name>/).")] = None,
     annotate: Annotated[Optional[Path], typer.Option(help="Also write a copy of the video with the label and the running rep count drawn on it.")] = None,
+    pose_model: PoseModelOpt = None,
 ) -> None:
     """Label a whole video: the sets (exercise, reps, start, end) and rests, as a phone would show them.
 
@@ -38,7 +39,7 @@ def predict_command(
     require_writable_folder(folder, "--out")
     if annotate is not None:
         require_writable_file(annotate, "--annotate")
-    frame_model = open_frame_model(model)
+    frame_model = open_frame_model(model, pose_model)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console) as progress:  # fmt: skip
         task = progress.add_task(f"Frames of {video.name}", total=estimated_samples(video, frame_model.sampling))

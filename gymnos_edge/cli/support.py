@@ -7,7 +7,8 @@ import functools
 import os
 import sys
 import traceback
-from typing import Callable
+from pathlib import Path
+from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -25,6 +26,13 @@ _FILESYSTEM_ERRORS = {
     errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EISDIR,
     errno.ENOENT, errno.EEXIST, errno.ENAMETOOLONG, errno.EMFILE, errno.EIO, errno.EXDEV,
 }  # fmt: skip
+PoseModelOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="Folder with pose_detection.tflite and pose_landmark_full.tflite (default: downloaded once from "
+        "the mediapipe wheel on PyPI into ~/.cache/gymnos-edge/pose)."
+    ),
+]
 
 
 def user_errors(command: Callable) -> Callable:

@@ -9,8 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from gymnos_edge.cli.support import console, errors, user_errors
-from gymnos_edge.common.contract import Gaps
+from gymnos_edge.cli.support import PoseModelOpt, console, errors, user_errors
+from gymnos_edge.common.contract import Backbone, Gaps
 from gymnos_edge.training.heads import Head
 from gymnos_edge.data.sampler import ResizePolicy
 
@@ -19,15 +19,26 @@ from gymnos_edge.data.sampler import ResizePolicy
 def train_command(
     manifest: Annotated[Path, typer.Argument(help="Video manifest (.csv or .json).")],
     out: Annotated[Optional[Path], typer.Option(help="Run folder to write (default runs/<name>-<time>).")] = None,
+    backbone: Annotated[
+        Backbone, typer.Option(help="vgg16: ImageNet features of the whole image; pose: body keypoints (BlazePose).")
+    ] = Backbone.vgg16,
     weights: Annotated[
-        str, typer.Option(help="Backbone weights: 'imagenet' (downloads once), 'none', or a .h5 / .weights.h5 path.")
+        str, typer.Option(help="VGG16 weights: 'imagenet' (downloads once), 'none', or a .h5 / .weights.h5 path.")
     ] = "imagenet",
-    head: Annotated[Head, typer.Option(help="flatten: the original Flatten → Dense(1024) head; gap: light head for phones.")] = Head.flatten,
+    head: Annotated[
+        Optional[Head],
+        typer.Option(help="vgg16: flatten (default), gap (light) or linear; pose: mlp (default) or linear. "
+                     "linear = logistic regression, L2 chosen by grouped cross-validation."),
+    ] = None,  # fmt: skip
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs; early stopping on val loss ends sooner.")] = 30,
     batch_size: Annotated[int, typer.Option(min=1, help="Frames per head step.")] = 64,
-    image_size: Annotated[int, typer.Option(min=32, help="Square model input in pixels.")] = 224,
+    image_size: Annotated[
+        Optional[int], typer.Option(min=32, help="Model input in pixels (default 224; pose: longest side, 512).")
+    ] = None,
     every: Annotated[float, typer.Option(min=0.01, help="Seconds between sampled frames.")] = 0.2,
-    resize: Annotated[ResizePolicy, typer.Option(help="How portrait frames become squares.")] = ResizePolicy.squash,
+    resize: Annotated[
+        Optional[ResizePolicy], typer.Option(help="How frames become the model's input (default squash; pose: fit).")
+    ] = None,
     holdout_group: Annotated[
         Optional[str], typer.Option(help="Hold this group (gym, person) out as the test split.")
     ] = None,
@@ -36,28 +47,38 @@ def train_command(
     ] = Gaps.rest,
     seed: Annotated[int, typer.Option()] = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder given by --out.")] = False,
+    pose_model: PoseModelOpt = None,
+    track: Annotated[
+        bool, typer.Option(help="pose: follow the person from frame to frame; the detector runs only when lost.")
+    ] = True,
 ) -> None:
-    """Train the workout classifier: frozen VGG16 + head, on cached features, with leak-free splits.
+    """Train the workout classifier: a frozen backbone (VGG16 or body pose) + head, on cached features, with
+    leak-free stratified splits.
 
-    Example: [bold]gymnos-edge train demo_data/manifest.csv --weights none --image-size 96[/]
+    Example: [bold]gymnos-edge train demo_data/manifest.csv --backbone pose[/]
     """
     from gymnos_edge.data.sampler import SamplingConfig
-    from gymnos_edge.training.train import TrainCallbacks, TrainConfig, train
+    from gymnos_edge.training.train import POSE_SAMPLING, TrainCallbacks, TrainConfig, train
 
+    defaults = POSE_SAMPLING if backbone is Backbone.pose else SamplingConfig()
     config = TrainConfig(
         manifest=manifest,
         out=out,
+        backbone=backbone,
         weights=weights,
         head=head,
         epochs=epochs,
         batch_size=batch_size,
-        sampling=SamplingConfig(every_s=every, image_size=image_size, resize=resize),
+        sampling=SamplingConfig(every_s=every, image_size=image_size or defaults.image_size,
+                                resize=resize or defaults.resize),  # fmt: skip
         holdout_group=holdout_group,
         gaps=gaps,
         seed=seed,
         force=force,
+        pose_model=pose_model,
+        track=track,
     )
-    if weights == "none":
+    if backbone is Backbone.vgg16 and weights == "none":
         console.print("[yellow]--weights none:[/] random backbone; fine for a demo, far weaker than ImageNet weights")
     with Progress(
         TextColumn("{task.description}"),
@@ -76,7 +97,8 @@ def train_command(
             ))  # fmt: skip
             for warning in plan.warnings:
                 errors.print(f"[yellow]warning:[/] {warning}")
-            tasks["frames"] = progress.add_task("Backbone features", total=frames, rate="")
+            name = "Pose keypoints" if backbone is Backbone.pose else "Backbone features"
+            tasks["frames"] = progress.add_task(name, total=frames, rate="")
             tasks["epochs"] = progress.add_task("Head epochs", total=epochs, rate="", visible=False)
 
         def on_frames(count: int) -> None:
@@ -98,6 +120,9 @@ def train_command(
         f"Features: {result.frames_computed} frames computed in {result.extraction_seconds:.1f} s "
         f"(the rest from the cache); head: {result.seconds_per_epoch:.2f} s per epoch"
     )
+    if "linear" in result.head_fit:
+        chosen = result.head_fit["linear"]
+        console.print(f"Linear head: L2 {chosen['l2']:g} chosen by {chosen['folds']}-fold grouped cross-validation")
     console.print(f"[green]✓[/] run saved to [bold]{result.run.folder}[/] (report in {result.run.report_folder})")
     console.print("Next: [bold]gymnos-edge export --tflite --coreml[/]  or  [bold]gymnos-edge predict VIDEO[/]")
 
@@ -107,11 +132,12 @@ def _print_scores(result) -> None:
     table.add_column("split")
     table.add_column("frames", justify="right")
     table.add_column("accuracy", justify="right")
+    table.add_column("balanced", justify="right")
     labels = result.run.metadata.output_names
     for label in labels:
         table.add_column(f"{label} P/R/F1", justify="right")
     for split, report in result.reports.items():
         cells = [f"{report.per_class[l].precision:.2f}/{report.per_class[l].recall:.2f}/{report.per_class[l].f1:.2f}"
                  for l in labels]  # fmt: skip
-        table.add_row(split, str(report.frames), f"{report.accuracy:.1%}", *cells)
+        table.add_row(split, str(report.frames), f"{report.accuracy:.1%}", f"{report.balanced_accuracy:.1%}", *cells)
     console.print(table)

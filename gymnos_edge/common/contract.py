@@ -50,6 +50,7 @@ FRAME_BATCH = 16  # frames per classifier call on desktops: one batch shape, so 
 # Feature names shared by every format. Core ML reserves "state" as a keyword of its
 # program text (stateful models, iOS 18) and renames such inputs, so the state is "state_in".
 IMAGE = "image"
+KEYPOINTS = "keypoints"  # pose models: (1, 17, 3) raw keypoints instead of an image
 STATE = "state_in"
 PROBS = "probs"
 SMOOTHED = "smoothed"
@@ -59,3 +60,31 @@ OUTPUTS = (PROBS, SMOOTHED, LABEL, NEXT_STATE)
 SERVING = "serving_default"  # TFLite signature: image + state → all outputs
 SMOOTH_STEP = "smooth_step"  # TFLite signature: probs + state → the state machine alone
 EMBEDDED_METADATA = "gymnos_edge"  # name of the metadata entry embedded in every exported .tflite
+
+
+class Backbone(str, Enum):
+    """What turns a frame into the features a head classifies."""
+
+    vgg16 = "vgg16"  # frozen ImageNet VGG16 convolutions over the whole image
+    pose = "pose"  # 2-D body keypoints from a pose estimator, normalised for position and body size
+
+
+# The joints of a pose model's `keypoints` input, in order: the 17 COCO keypoints. Each row is
+# (x, y, confidence) with x, y in 0..1 of the frame (origin top-left, y down) and left/right the
+# person's own sides; a joint that was not found is (0, 0, 0). Every estimator maps to this order.
+POSE_JOINTS = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+    "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+)  # fmt: skip
+
+# The same joints as the iPhone's Vision framework names them (VNHumanBodyPoseObservation.JointName);
+# Vision's two extra joints, neck and root, have no COCO counterpart and are not used.
+VISION_JOINTS = {
+    "nose": "nose", "left_eye": "leftEye", "right_eye": "rightEye", "left_ear": "leftEar", "right_ear": "rightEar",
+    "left_shoulder": "leftShoulder", "right_shoulder": "rightShoulder", "left_elbow": "leftElbow",
+    "right_elbow": "rightElbow", "left_wrist": "leftWrist", "right_wrist": "rightWrist", "left_hip": "leftHip",
+    "right_hip": "rightHip", "left_knee": "leftKnee", "right_knee": "rightKnee", "left_ankle": "leftAnkle",
+    "right_ankle": "rightAnkle",
+}  # fmt: skip

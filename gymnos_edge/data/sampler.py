@@ -29,6 +29,7 @@ class ResizePolicy(str, Enum):
     squash = "squash"  # stretch to the square, as the original pipeline did (and Core ML's scaleFill)
     crop = "crop"  # centre crop to a square, then resize
     letterbox = "letterbox"  # fit inside the square, pad with black
+    fit = "fit"  # keep the frame's shape, longest side = size: for a pose estimator, whose keypoints are in frame units
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,14 @@ class SamplingConfig:
 
 
 def resize_frame(image: np.ndarray, size: int, policy: ResizePolicy) -> np.ndarray:
-    """Bring one H×W×3 frame to size×size by the named policy (any channel order)."""
+    """Bring one H×W×3 frame to size×size by the named policy (any channel order); `fit` keeps its shape."""
     height, width = image.shape[:2]
+    if policy is ResizePolicy.fit:
+        scale = size / max(height, width)
+        if scale == 1:
+            return image
+        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+        return cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     if policy is ResizePolicy.crop:
         side = min(height, width)
         top, left = (height - side) // 2, (width - side) // 2
@@ -74,7 +81,7 @@ def sample_frames(
     start_s: float | None = None,
     end_s: float | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield `(timestamp_s, rgb uint8 size×size×3)` every `config.every_s` seconds of the span.
+    """Yield `(timestamp_s, rgb uint8 size×size×3 (or fitted into size×size))` every `config.every_s` seconds of the span.
 
     Frames are picked by presentation timestamp, so variable-frame-rate phone
     videos are sampled evenly in time; frames in between are only grabbed,

@@ -186,6 +186,7 @@ class EvaluateConfig:
     split: str = "test"  # falls back to val when the manifest has no test videos
     tune: bool = False  # grid-search the smoothing on val and save it into the run first
     out: Path | None = None  # default: RUN/report/evaluation_SPLIT.json
+    pose_model: Path | None = None  # pose models: a folder with the estimator's files (default: the cache)
 
 
 @dataclass
@@ -207,13 +208,13 @@ class EvaluateResult:
 
 def evaluate_run(config: EvaluateConfig, callbacks: EvaluateCallbacks = EvaluateCallbacks()) -> EvaluateResult:
     """Score a model on a manifest split (after tuning its smoothing on val, with `tune`), and save the scores."""
-    from gymnos_edge.inference.open_model import KerasFrameModel, open_frame_model
+    from gymnos_edge.inference.open_model import open_frame_model
 
     model_path = Path(config.model)
     if config.tune and model_path.suffix in (".tflite", ".mlpackage", ".mlmodel"):
         # Checked before opening: an exported model may not even load on this machine.
         raise UserError("--tune saves into a run folder; pass --model RUN_FOLDER")
-    frame_model = open_frame_model(model_path)
+    frame_model = open_frame_model(model_path, config.pose_model)
     run = getattr(frame_model, "run", None)
     assignment = run.metadata.splits.get("assignment", {}) if run else {}
     check = require_valid(config.manifest, expected_labels=frame_model.labels)
@@ -229,7 +230,7 @@ def evaluate_run(config: EvaluateConfig, callbacks: EvaluateCallbacks = Evaluate
         val = predict_split(config.manifest, frame_model, "val", assignment, callbacks.on_video)
         tuned, tuned_f1 = tune_smoothing(val, frame_model.smoothing)
         run = run.save_metadata(run.metadata.with_smoothing(tuned))
-        frame_model = KerasFrameModel(run)
+        frame_model = open_frame_model(run.folder, config.pose_model)
     results = predict_split(config.manifest, frame_model, split, assignment, callbacks.on_video)
     evaluation = score(results, split)
     write_json(target, evaluation.to_dict())

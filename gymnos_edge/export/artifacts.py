@@ -20,8 +20,11 @@ from typing import Any
 from gymnos_edge import __version__
 from gymnos_edge.common.atomic import write_json, write_text
 from gymnos_edge.export.formats import ExportFormat
+from gymnos_edge.export.wrapper import pose_state_size
+from gymnos_edge.features.keypoints import MOTION_STATE, motion_initial_state
 from gymnos_edge.training.run_folder import RunMetadata
 from gymnos_edge.common.contract import (
+    KEYPOINTS,
     EXPORT_REPORT_FILE as REPORT_FILE,
     IMAGE,
     LABEL,
@@ -37,6 +40,11 @@ from gymnos_edge.sets.smoothing import initial_state, state_fields, state_size
 
 RUN_FOLDER_KEY = "run_folder"
 
+KEYPOINTS_INPUT = (
+    "float32 (1, 17, 3): per joint of `joints`, x and y in 0..1 of the camera frame (origin top-left, y down; "
+    "left/right = the person's own sides) and a confidence in 0..1; a joint not found is (0, 0, 0). The "
+    "normalisation (hip-centred, torso-scaled) and the motion features are inside the graph"
+)
 IMAGE_INPUT = {
     "tflite": "float32 (1, S, S, 3), RGB 0..255; the Caffe preprocessing is inside the graph",
     "coreml": "image S×S (any pixel format); Core ML feeds it as BGR and subtracts the Caffe mean itself",
@@ -63,7 +71,11 @@ def base_metadata(run: RunMetadata) -> dict[str, Any]:
     """Everything a consumer needs to feed a model and read its outputs, shared by every format."""
     n = run.n_outputs
     params = run.smoothing_params
+    if run.is_pose:
+        return _pose_metadata(run)
     return {
+        "backbone": run.backbone,
+        "input": IMAGE,
         "labels": list(run.labels),
         "rest_label": REST_LABEL,
         "rest_class": run.rest_class,
@@ -79,6 +91,37 @@ def base_metadata(run: RunMetadata) -> dict[str, Any]:
         "smoothing": params.to_dict(),
         "smoothing_derived": params.derived(),
         "inputs": {"image": IMAGE, "state": STATE},
+        "outputs": {"probs": PROBS, "smoothed": SMOOTHED, "label": LABEL, "next_state": NEXT_STATE},
+        "run": run.name,
+        "package_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _pose_metadata(run: RunMetadata) -> dict[str, Any]:
+    """A pose model's metadata: keypoints in, the set tracker's state followed by the motion's."""
+    n = run.n_outputs
+    params = run.smoothing_params
+    tracker = initial_state(n, run.rest_class)
+    return {
+        "backbone": run.backbone,
+        "input": KEYPOINTS,
+        "labels": list(run.labels),
+        "rest_label": REST_LABEL,
+        "rest_class": run.rest_class,
+        "joints": list(run.pose["joints"]),
+        "keypoints_input": KEYPOINTS_INPUT,
+        "image_size": run.image_size,
+        "resize": run.sampling.resize.value,
+        "preprocessing": run.preprocessing,
+        "interval_s": params.interval_s,
+        "state_size": pose_state_size(n),
+        "state_layout": {"set_tracker": len(tracker), "motion": MOTION_STATE},
+        "initial_state": tracker.tolist() + motion_initial_state().tolist(),
+        "smoothing": params.to_dict(),
+        "smoothing_derived": params.derived(),
+        "pose": run.pose,
+        "inputs": {"keypoints": KEYPOINTS, "state": STATE},
         "outputs": {"probs": PROBS, "smoothed": SMOOTHED, "label": LABEL, "next_state": NEXT_STATE},
         "run": run.name,
         "package_version": __version__,

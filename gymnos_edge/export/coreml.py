@@ -32,8 +32,15 @@ import numpy as np
 
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.formats import COREML_PALETTE_BITS
-from gymnos_edge.common.contract import IMAGE, LABEL, NEXT_STATE, OUTPUTS, PROBS, SMOOTHED, STATE
-from gymnos_edge.export.wrapper import SMOOTHING_LAYER, build_wrapper, classes_of, image_size_of
+from gymnos_edge.common.contract import IMAGE, KEYPOINTS, LABEL, NEXT_STATE, OUTPUTS, PROBS, SMOOTHED, STATE
+from gymnos_edge.export.wrapper import (
+    SMOOTHING_LAYER,
+    build_pose_wrapper,
+    build_wrapper,
+    classes_of,
+    image_size_of,
+    pose_state_size,
+)
 from gymnos_edge.training.classifier import CAFFE_BGR_MEAN
 from gymnos_edge.sets.smoothing import SmoothingParams, state_size
 
@@ -45,6 +52,8 @@ _WEIGHT_THRESHOLD = 2048  # compress only tensors this large: never the smoothin
 _DESCRIPTIONS = {
     IMAGE: "Camera frame brought to the model's square input by metadata.json's resize policy; Core ML "
     "converts its pixel format and subtracts the ImageNet mean itself.",
+    KEYPOINTS: "Body keypoints of this frame in metadata.json's joint order: x, y in 0..1 of the frame "
+    "(origin top-left), confidence 0..1; (0, 0, 0) for a joint not found. Normalised inside the model.",
     STATE: "State from the previous frame's next_state; metadata.json's initial_state for the first frame.",
     PROBS: "Raw class probabilities of this frame, in labels order.",
     SMOOTHED: "Exponential moving average of the probabilities (what the label decisions use).",
@@ -91,11 +100,17 @@ def convert_coreml(
     metadata: dict[str, Any],
     compression: CoreMLCompression = CoreMLCompression(),
     rest_class: bool = False,
+    pose: bool = False,
 ):
-    """The `coremltools.models.MLModel` of `classifier` + smoothing step, described by `metadata`."""
+    """The `coremltools.models.MLModel` of `classifier` + smoothing step, described by `metadata`.
+
+    With `pose`, `classifier` is a pose run's head and the model takes keypoints.
+    """
     import tensorflow as tf
 
     ct = _coremltools()
+    if pose:
+        return _convert_pose(classifier, params, metadata, rest_class)
     size, n = image_size_of(classifier), classes_of(classifier)
     wrapper = build_wrapper(classifier, params, preprocessing=False, rest_class=rest_class)
 
@@ -141,6 +156,49 @@ def convert_coreml(
     return mlmodel
 
 
+def _convert_pose(head: keras.Model, params: SmoothingParams, metadata: dict[str, Any], rest_class: bool):
+    """Keypoints in: a multi-array input, float32 throughout (the head is tiny; exact beats fast here)."""
+    import tensorflow as tf
+
+    ct = _coremltools()
+    n = classes_of(head)
+    wrapper = build_pose_wrapper(head, params, rest_class=rest_class)
+    joints = len(metadata["joints"])
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((1, joints, 3), tf.float32, name=KEYPOINTS),
+            tf.TensorSpec((1, pose_state_size(n)), tf.float32, name=STATE),
+        ]
+    )
+    def serve(keypoints, state_in):
+        return list(wrapper([keypoints, state_in], training=False))
+
+    concrete = serve.get_concrete_function()
+    traced = [tensor.name.split(":")[0] for tensor in concrete.outputs]
+    dtypes = {PROBS: np.float32, SMOOTHED: np.float32, LABEL: np.int32, NEXT_STATE: np.float32}
+    with contextlib.redirect_stderr(io.StringIO()):
+        mlmodel = ct.convert(
+            [concrete],
+            source="tensorflow",
+            convert_to="mlprogram",
+            minimum_deployment_target=ct.target.iOS16,
+            inputs=[
+                ct.TensorType(name=KEYPOINTS, shape=(1, joints, 3), dtype=np.float32),
+                ct.TensorType(name=STATE, shape=(1, pose_state_size(n)), dtype=np.float32),
+            ],
+            outputs=[ct.TensorType(name=name, dtype=dtypes[output]) for name, output in zip(traced, OUTPUTS)],
+            compute_precision=ct.precision.FLOAT32,
+            skip_model_load=sys.platform != "darwin",
+        )
+    spec = mlmodel.get_spec()
+    for name, output in zip(traced, OUTPUTS):
+        ct.utils.rename_feature(spec, name, output)
+    mlmodel = ct.models.MLModel(spec, weights_dir=mlmodel.weights_dir, skip_model_load=sys.platform != "darwin")
+    _describe(mlmodel, metadata)
+    return mlmodel
+
+
 def _coremltools():
     """coremltools, without its import-time warnings: an untested TensorFlow version (this path is
     validated by the tests) and, off macOS, the missing native runtime (predictions need macOS anyway)."""
@@ -182,9 +240,11 @@ def _describe(mlmodel, metadata: dict[str, Any]) -> None:
     mlmodel.author = AUTHOR
     mlmodel.license = LICENSE
     mlmodel.version = str(metadata["package_version"])
+    inputs = {feature.name for feature in mlmodel.get_spec().description.input}
     for name, text in _DESCRIPTIONS.items():
-        if name in (IMAGE, STATE):
-            mlmodel.input_description[name] = text
+        if name in (IMAGE, KEYPOINTS, STATE):
+            if name in inputs:
+                mlmodel.input_description[name] = text
         else:
             mlmodel.output_description[name] = text
     for key, value in user_metadata(metadata).items():
@@ -194,8 +254,9 @@ def _describe(mlmodel, metadata: dict[str, Any]) -> None:
 def user_metadata(metadata: dict[str, Any]) -> dict[str, str]:
     """The export metadata as Core ML's string-to-string user-defined metadata."""
     keys = (
-        "labels", "rest_label", "image_size", "resize", "preprocessing", "interval_s", "state_size",
-        "initial_state", "smoothing", "inputs", "outputs", "run", "package_version", "created",
+        "backbone", "input", "labels", "rest_label", "image_size", "resize", "preprocessing", "interval_s",
+        "state_size", "state_layout", "initial_state", "smoothing", "joints", "inputs", "outputs", "run",
+        "package_version", "created",
     )  # fmt: skip
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in metadata.items() if key in keys}
 
@@ -216,6 +277,8 @@ def spec_problems(path: Path | str, metadata: dict[str, Any]) -> list[str]:
     spec = ct.utils.load_spec(str(path))
     size, n = int(metadata["image_size"]), len(metadata["labels"]) + int(bool(metadata.get("rest_class", False)))
     problems = []
+    if metadata.get("input") == KEYPOINTS:
+        return _pose_spec_problems(spec, metadata, n)
     if spec.specificationVersion > IOS16_SPEC_VERSION:
         problems.append(f"specification version {spec.specificationVersion} needs a newer OS than iOS 16")
     if spec.WhichOneof("Type") != "mlProgram":
@@ -246,6 +309,39 @@ def spec_problems(path: Path | str, metadata: dict[str, Any]) -> list[str]:
     bias = preprocessing_bias(spec)
     if bias is None or not np.allclose(bias, [-mean for mean in CAFFE_BGR_MEAN], atol=1e-3):
         problems.append(f"image bias is {bias}, expected the negated Caffe BGR mean {CAFFE_BGR_MEAN}")
+    return problems
+
+
+def _pose_spec_problems(spec, metadata: dict[str, Any], n: int) -> list[str]:
+    """A pose package: keypoints (1, J, 3) and state_in (1, K+3+M) in float32, joint order in its metadata."""
+    ct = _coremltools()
+    float32 = ct.proto.FeatureTypes_pb2.ArrayFeatureType.FLOAT32
+    problems = []
+    if spec.specificationVersion > IOS16_SPEC_VERSION:
+        problems.append(f"specification version {spec.specificationVersion} needs a newer OS than iOS 16")
+    if spec.WhichOneof("Type") != "mlProgram":
+        problems.append(f"not an ML Program but {spec.WhichOneof('Type')}")
+    inputs = {feature.name: feature for feature in spec.description.input}
+    expected = {KEYPOINTS: [1, len(metadata["joints"]), 3], STATE: [1, pose_state_size(n)]}
+    if list(inputs) != list(expected):
+        problems.append(f"inputs are {list(inputs)}, expected {list(expected)}")
+    else:
+        for name, shape in expected.items():
+            array = inputs[name].type.multiArrayType
+            if list(array.shape) != shape:
+                problems.append(f"{name} has shape {list(array.shape)}, expected {shape}")
+            if array.dataType != float32:
+                problems.append(f"{name} is not float32")
+    outputs = [feature.name for feature in spec.description.output]
+    if outputs != list(OUTPUTS):
+        problems.append(f"outputs are {outputs}, expected {list(OUTPUTS)}")
+    stored = dict(spec.description.metadata.userDefined)
+    for key in ("labels", "joints"):
+        if json.loads(stored.get(key, "null")) != list(metadata[key]):
+            problems.append(f"{key} in the model's metadata are {stored.get(key)}, expected {metadata[key]}")
+    if any(op for block in _blocks(spec) for op in block.operations
+           if any(o.type.tensorType.dataType == ct.proto.MIL_pb2.DataType.FLOAT16 for o in op.outputs)):  # fmt: skip
+        problems.append("some ops compute in float16; a pose model runs in float32 throughout")
     return problems
 
 

@@ -28,11 +28,12 @@ from gymnos_edge.export.artifacts import (
 )
 from gymnos_edge.export.coreml import CoreMLCompression
 from gymnos_edge.export.formats import ExportFormat, Quantization, Runtime, coreml_format, tflite_format
-from gymnos_edge.export.frames import manifest_frames, synthetic_frames
+from gymnos_edge.export.frames import manifest_frames, synthetic_frames, synthetic_keypoints
 from gymnos_edge.export.validate import Reference, Validation, reference_vectors, validate_coreml, validate_tflite
 from gymnos_edge.common.contract import DEFAULT_RUN, EXPORT_DIR
 from gymnos_edge.training.run_folder import Run, RunMetadata, load_run
 
+_POSE_SEQUENCE = 36
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,18 @@ def export_run(
     require_replaceable(out, options.force, METADATA_FILE, "export folder")
     require_writable_folder(out, "--out")
     formats = options.formats
-    calibration, validation_frames, frames_source, notes = _frames(loaded, options, formats, progress)
+    if meta.is_pose:
+        _check_pose_formats(options)
+        # A sequence long enough for the motion state to build up and for every synthetic case to occur.
+        validation_frames = synthetic_keypoints(max(options.validation_frames, _POSE_SEQUENCE))
+        calibration, frames_source, notes = None, "synthetic keypoint", ()
+    else:
+        calibration, validation_frames, frames_source, notes = _frames(loaded, options, formats, progress)
     progress("Loading the trained model")
     classifier = loaded.load_model()
     _check_model(classifier, meta)
-    reference = _reference(classifier, meta, validation_frames, frames_source, notes) if options.validate else None
+    make_reference = _pose_reference if meta.is_pose else _reference
+    reference = make_reference(classifier, meta, validation_frames, frames_source, notes) if options.validate else None
     base = base_metadata(meta)
     models: list[ExportedModel] = []
     validations: list[Validation] = []
@@ -163,9 +171,27 @@ def _frames(
     return (frames if needs_calibration else None), frames[picks], f"{Path(manifest).name}", ()
 
 
+def _check_pose_formats(options: ExportOptions) -> None:
+    if Quantization.int8 in options.quantizations:
+        raise UserError("a pose model's head is a few kB and reads keypoints, not pixels: int8 buys nothing; "
+                        "export it with --quantize fp32, fp16 or dynamic")  # fmt: skip
+    if options.compression.key != "fp16":
+        raise UserError("a pose model's head is a few kB: Core ML weight compression buys nothing; drop "
+                        "--palettize / --quantize-weights")  # fmt: skip
+
+
 def _check_model(classifier, meta: RunMetadata) -> None:
     from gymnos_edge.export.wrapper import classes_of, image_size_of
 
+    if meta.is_pose:
+        from gymnos_edge.features.keypoints import HEAD_FEATURES
+
+        if classes_of(classifier) != meta.n_outputs or int(classifier.input_shape[-1]) != HEAD_FEATURES:
+            raise UserError(
+                f"model.keras reads {classifier.input_shape[-1]} features into {classes_of(classifier)} classes, but "
+                f"a pose run's head reads {HEAD_FEATURES} into {meta.n_outputs}; the run folder is inconsistent"
+            )
+        return
     if classes_of(classifier) != meta.n_outputs or image_size_of(classifier) != meta.image_size:
         raise UserError(
             f"model.keras takes {image_size_of(classifier)}px images into {classes_of(classifier)} classes, but the "
@@ -178,6 +204,18 @@ def _reference(classifier, meta: RunMetadata, frames: np.ndarray, source: str, n
     params = meta.smoothing_params
     vectors, vector_notes = reference_vectors(meta.n_outputs, params, meta.rest_class)
     return Reference(frames, probs, params, vectors, source, notes + vector_notes, meta.rest_class)
+
+
+def _pose_reference(head, meta: RunMetadata, keypoints: np.ndarray, source: str, notes: tuple[str, ...]) -> Reference:
+    """The pose graph's reference: features, motion and head in NumPy/Keras along the keypoint sequence."""
+    from gymnos_edge.features.keypoints import motion_alpha, motion_initial_state, motion_sequence, pose_features
+
+    inputs, final_motion = motion_sequence(pose_features(keypoints), motion_alpha(meta.every_s))
+    probs = np.asarray(head.predict_on_batch(inputs), np.float32)
+    params = meta.smoothing_params
+    vectors, vector_notes = reference_vectors(meta.n_outputs, params, meta.rest_class)
+    return Reference(keypoints, probs, params, vectors, source, notes + vector_notes, meta.rest_class,
+                     extra_state=motion_initial_state(), final_extra_state=final_motion)  # fmt: skip
 
 
 def _convert(
@@ -194,14 +232,16 @@ def _convert(
         from gymnos_edge.export.tflite import convert_tflite
 
         data = convert_tflite(
-            classifier, meta.smoothing_params, fmt.quantization, calibration, model_metadata(base, fmt), meta.rest_class
+            classifier, meta.smoothing_params, fmt.quantization, calibration, model_metadata(base, fmt), meta.rest_class,
+            pose=meta.is_pose,
         )
         path.write_bytes(data)
     else:
         from gymnos_edge.export.coreml import convert_coreml, save_coreml
 
         mlmodel = convert_coreml(
-            classifier, meta.smoothing_params, model_metadata(base, fmt), options.compression, meta.rest_class
+            classifier, meta.smoothing_params, model_metadata(base, fmt), options.compression, meta.rest_class,
+            pose=meta.is_pose,
         )
         save_coreml(mlmodel, path)
     return path

@@ -54,3 +54,38 @@ def synthetic_frames(size: int, count: int, seed: int = 0) -> np.ndarray:
         image[top : top + size // 3, left : left + size // 4] = rng.uniform(0, 255, 3)
         frames[i] = np.clip(image, 0, 255).astype(np.uint8)
     return frames
+
+
+# A person standing facing the camera, in frame units (x, y of each of POSE_JOINTS).
+_STANDING = np.array([
+    (0.50, 0.20), (0.52, 0.18), (0.48, 0.18), (0.54, 0.19), (0.46, 0.19),
+    (0.57, 0.28), (0.43, 0.28), (0.60, 0.38), (0.40, 0.38), (0.61, 0.47), (0.39, 0.47),
+    (0.55, 0.50), (0.45, 0.50), (0.56, 0.65), (0.44, 0.65), (0.56, 0.80), (0.44, 0.80),
+], np.float32)  # fmt: skip
+
+
+def synthetic_keypoints(count: int, seed: int = 0) -> np.ndarray:
+    """A deterministic (count, 17, 3) keypoint sequence for validating a pose model's export.
+
+    A body that moves, bends its knees and raises its arms, drifts and changes size, with
+    confidences on both sides of the seen/unseen threshold, joints missing, and frames with nobody:
+    every branch of the features and the motion state is exercised.
+    """
+    rng = np.random.default_rng(seed)
+    keypoints = np.zeros((count, len(_STANDING), 3), np.float32)
+    for t in range(count):
+        phase = 2 * np.pi * t / 12.0
+        body = _STANDING.copy()
+        depth = 0.06 * (1 - np.cos(phase))
+        body[:13, 1] += depth  # a squat: everything above the knees goes down
+        body[13:15, 1] += depth / 3
+        body[7:11, 1] -= 0.25 * max(0.0, np.sin(phase)) * np.array([0.6, 0.6, 1, 1])  # and the arms go up
+        scale, shift = rng.uniform(0.6, 1.2), rng.uniform(-0.15, 0.15, 2)
+        body = (body - 0.5) * scale + 0.5 + shift + rng.normal(0, 0.004, body.shape)
+        confidence = rng.uniform(0.2, 1.0, len(body))
+        keypoints[t, :, :2], keypoints[t, :, 2] = body, confidence
+        missing = rng.random(len(body)) < 0.1
+        keypoints[t, missing] = 0.0
+        if t % 9 == 4:
+            keypoints[t] = 0.0  # nobody in the frame
+    return keypoints

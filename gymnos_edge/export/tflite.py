@@ -3,6 +3,7 @@
 Two signatures, built-in ops only:
 
     serving_default  image (1,S,S,3) float32 RGB 0..255, state_in (1,K+3) → probs, smoothed, label, next_state
+                     (a pose model: keypoints (1,17,3), state_in (1,K+3+M))
     smooth_step      probs (1,K), state_in (1,K+3) → smoothed, label, next_state
 
 `smooth_step` lets the shared smoothing vectors replay through the very file a
@@ -42,8 +43,8 @@ import numpy as np
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
 from gymnos_edge.export.formats import Quantization
-from gymnos_edge.common.contract import EMBEDDED_METADATA, IMAGE, PROBS, SERVING, SMOOTH_STEP, STATE
-from gymnos_edge.export.wrapper import SMOOTHING_LAYER, build_wrapper, classes_of
+from gymnos_edge.common.contract import EMBEDDED_METADATA, IMAGE, KEYPOINTS, PROBS, SERVING, SMOOTH_STEP, STATE
+from gymnos_edge.export.wrapper import SMOOTHING_LAYER, build_pose_wrapper, build_wrapper, classes_of
 from gymnos_edge.sets.smoothing import STATE_EXTRA, SmoothingParams, initial_state, state_size
 
 _WEIGHT_INPUT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "BATCH_MATMUL": 1, "TRANSPOSE_CONV": 1}
@@ -58,16 +59,21 @@ def convert_tflite(
     calibration: np.ndarray | None = None,
     metadata: dict[str, Any] | None = None,
     rest_class: bool = False,
+    pose: bool = False,
 ) -> bytes:
     """The .tflite bytes of `classifier` + smoothing step, quantized as asked.
 
     `calibration` is (N, S, S, 3) RGB frames, needed for int8 only. `metadata`
-    (JSON-able) is embedded in the file under the name "gymnos_edge".
+    (JSON-able) is embedded in the file under the name "gymnos_edge". With `pose`,
+    `classifier` is a pose run's head and the graph takes keypoints.
     """
     quantization = Quantization(quantization)
+    if pose and quantization is Quantization.int8:
+        raise UserError("a pose head is a few kB and its inputs are keypoints, not pixels: int8 buys nothing; "
+                        "export it as fp32, fp16 or dynamic")  # fmt: skip
     if quantization is Quantization.int8 and (calibration is None or len(calibration) == 0):
         raise UserError("int8 quantization needs calibration frames; give a manifest with --calibration")
-    wrapper = build_wrapper(classifier, params, rest_class=rest_class)
+    wrapper = (build_pose_wrapper if pose else build_wrapper)(classifier, params, rest_class=rest_class)
     with tempfile.TemporaryDirectory(prefix="gymnos-edge-savedmodel-") as folder:
         _write_saved_model(wrapper, Path(folder))
         model = _convert(Path(folder), quantization, calibration, initial_state(classes_of(classifier), rest_class))
@@ -79,16 +85,26 @@ def convert_tflite(
 def _write_saved_model(wrapper: keras.Model, folder: Path) -> None:
     import tensorflow as tf
 
-    size = int(wrapper.inputs[0].shape[1])
     n = int(wrapper.outputs[0].shape[-1])
     smoothing = wrapper.get_layer(SMOOTHING_LAYER)
-    image_spec = tf.TensorSpec((1, size, size, 3), tf.float32, name=IMAGE)
-    state_spec = tf.TensorSpec((1, state_size(n)), tf.float32, name=STATE)
+    source, state = (tf.TensorSpec(tuple(tensor.shape), tf.float32, name=tensor.name) for tensor in wrapper.inputs)
     probs_spec = tf.TensorSpec((1, n), tf.float32, name=PROBS)
+    tracker_spec = tf.TensorSpec((1, state_size(n)), tf.float32, name=STATE)
 
-    def serve(image, state_in):
-        probs, smoothed, label, next_state = wrapper([image, state_in], training=False)
+    def run(source_input, state_in):
+        probs, smoothed, label, next_state = wrapper([source_input, state_in], training=False)
         return {"probs": probs, "smoothed": smoothed, "label": label, "next_state": next_state}
+
+    # The signature's input names are its function's argument names: one function per kind of input.
+    if source.name == KEYPOINTS:
+
+        def serve(keypoints, state_in):
+            return run(keypoints, state_in)
+
+    else:
+
+        def serve(image, state_in):
+            return run(image, state_in)
 
     def smooth(probs, state_in):
         smoothed, label, next_state = smoothing(state_in, probs)
@@ -96,8 +112,8 @@ def _write_saved_model(wrapper: keras.Model, folder: Path) -> None:
 
     archive = keras.export.ExportArchive()
     archive.track(wrapper)
-    archive.add_endpoint(SERVING, serve, input_signature=[image_spec, state_spec])
-    archive.add_endpoint(SMOOTH_STEP, smooth, input_signature=[probs_spec, state_spec])
+    archive.add_endpoint(SERVING, serve, input_signature=[source, state])
+    archive.add_endpoint(SMOOTH_STEP, smooth, input_signature=[probs_spec, tracker_spec])
     archive.write_out(str(folder), verbose=False)
 
 

@@ -11,6 +11,12 @@ Three checks per model, with the limits of its row in the formats table:
 - serving path: the full graph, fed states taken from those vectors, returns
   exactly `smoothing.step(state, its own probs)`, so the state machine inside
   the quantized graph is the float32 one, not an approximation of it.
+
+A pose model is fed a keypoint sequence instead of frames, one after the other
+with its state carried, since its motion features depend on the frames before:
+its probabilities must replay the Python reference (features, motion and head
+in NumPy) along the whole sequence, and the motion part of its last state must
+be the reference's.
 """
 
 from __future__ import annotations
@@ -83,10 +89,23 @@ class Reference:
     frames_source: str
     notes: tuple[str, ...] = field(default_factory=tuple)
     rest_class: bool = False
+    # Pose models: the state after the set tracker's (motion), its value after the whole sequence;
+    # `frames` are then a keypoint sequence, fed in order with the state carried.
+    extra_state: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    final_extra_state: np.ndarray | None = None
 
     @property
     def initial_state(self) -> np.ndarray:
+        """The set tracker's first state (what `smooth_step` takes)."""
         return initial_state(self.n_classes, self.rest_class)
+
+    @property
+    def carries_state(self) -> bool:
+        return self.final_extra_state is not None
+
+    def full_state(self, tracker: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        """What the whole graph takes: the tracker's state, then the rest (the initial motion by default)."""
+        return np.concatenate([tracker, self.extra_state if extra is None else extra]).astype(np.float32)
 
     @property
     def n_classes(self) -> int:
@@ -152,15 +171,26 @@ def compare(
 
 
 def _probabilities(fmt: ExportFormat, reference: Reference, serve: Runner) -> Check:
-    state = reference.initial_state
-    probs = np.stack([serve(frame, state).probs for frame in reference.frames])
+    state = reference.full_state(reference.initial_state)
+    probs = []
+    for frame in reference.frames:
+        result = serve(frame, state)
+        probs.append(result.probs)
+        if reference.carries_state:
+            state = result.next_state
+    probs = np.stack(probs)
     delta = float(np.abs(probs - reference.probs).max())
     agreement = float(np.mean(probs.argmax(1) == reference.probs.argmax(1)))
     detail = (
         f"max |Δp| {delta:.2e} (limit {fmt.prob_atol:g}) on {len(probs)} {reference.frames_source} frames; "
         f"top-1 agreement {agreement:.0%}"
     )
-    return Check("probabilities", delta <= fmt.prob_atol, detail, delta, fmt.prob_atol)
+    ok = delta <= fmt.prob_atol
+    if reference.carries_state:
+        drift = float(np.abs(state[len(reference.initial_state) :] - reference.final_extra_state).max())
+        detail += f"; state carried through the sequence, motion state max |Δ| {drift:.1e} (limit {STATE_ATOL:g})"
+        ok = ok and drift <= STATE_ATOL
+    return Check("probabilities", ok, detail, delta, fmt.prob_atol)
 
 
 def _vectors(reference: Reference, smooth: Runner) -> Check:
@@ -188,11 +218,12 @@ def _serving_path(reference: Reference, serve: Runner) -> Check:
     picks = np.unique(np.linspace(0, len(states) - 1, min(_SERVING_STATES, len(states))).round().astype(int))
     wrong_labels = 0
     worst = 0.0
+    tracker = len(reference.initial_state)
     for i, pick in enumerate(picks):
         state = states[pick]
-        result = serve(reference.frames[i % len(reference.frames)], state)
+        result = serve(reference.frames[i % len(reference.frames)], reference.full_state(state))
         expected_state, _, expected_label = step(state[None], result.probs[None], reference.params, rest_class=reference.rest_class)
-        worst = max(worst, float(np.abs(result.next_state - expected_state[0]).max()))
+        worst = max(worst, float(np.abs(result.next_state[:tracker] - expected_state[0]).max()))
         wrong_labels += result.label != int(expected_label[0])
     ok = wrong_labels == 0 and worst <= STATE_ATOL
     detail = f"{len(picks)} states: {wrong_labels} label(s) differ, max |Δstate| {worst:.1e} (limit {STATE_ATOL:g})"
@@ -210,8 +241,10 @@ def validate_coreml(path: Path, fmt: ExportFormat, reference: Reference, metadat
     from gymnos_edge.export import coreml
 
     problems = coreml.spec_problems(path, metadata)
-    spec = Check("spec", not problems, "; ".join(problems) or "inputs, outputs, image BGR with the Caffe bias, "
-                 "labels, iOS 16, smoothing ops in float32")  # fmt: skip
+    checked_text = ("inputs keypoints and state_in, outputs, labels and joints, iOS 16, float32 throughout"
+                    if metadata.get("input") == "keypoints" else
+                    "inputs, outputs, image BGR with the Caffe bias, labels, iOS 16, smoothing ops in float32")  # fmt: skip
+    spec = Check("spec", not problems, "; ".join(problems) or checked_text)
     if not coreml.can_predict():
         note = "Core ML predictions need macOS: only the spec was checked here"
         return Validation(fmt.key, path.name, (spec,), notes=(*reference.notes, note))

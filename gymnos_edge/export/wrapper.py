@@ -1,5 +1,11 @@
 """The exported graph: the trained classifier with the smoothing step built in.
 
+A pose model's graph takes raw keypoints and computes the pose features and
+their motion itself (`gymnos_edge.features.keypoints`, on `keras.ops`); its
+state is the set tracker's followed by the motion's:
+
+    keypoints (1,17,3), state_in (1,K+3+M) → probs, smoothed, label, next_state
+
 The state is an explicit input and output, not a variable inside the model:
 stateful Core ML models need iOS 18 and the iPhone 8 stops at iOS 16. The app
 feeds back `next_state` with the next frame; `metadata.json` gives the first one.
@@ -13,11 +19,13 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from gymnos_edge.common.contract import IMAGE, STATE
+from gymnos_edge.common.contract import IMAGE, KEYPOINTS, POSE_JOINTS, STATE
+from gymnos_edge.features.keypoints import MOTION_STATE, motion_alpha, motion_step, pose_features
 from gymnos_edge.training.classifier import split_classifier
 from gymnos_edge.sets.smoothing import STATE_EXTRA, SmoothingParams, step
 
 SMOOTHING_LAYER = "smoothing"
+POSE_LAYER = "pose_features"
 
 
 class GraphOps:
@@ -105,3 +113,46 @@ def build_wrapper(
         probs = head(backbone(image))
     smoothed, label, next_state = SmoothingStep(params, rest_class, name=SMOOTHING_LAYER)(state, probs)
     return keras.Model([image, state], [probs, smoothed, label, next_state], name="gymnos_edge")
+
+
+class PoseInputs(keras.layers.Layer):
+    """(keypoints, state) → (head input, the set tracker's state, next motion state): features and motion, float32."""
+
+    def __init__(self, n_outputs: int, interval_s: float, **kwargs):
+        super().__init__(**kwargs)
+        self.n_outputs = n_outputs
+        self.interval_s = interval_s
+
+    def call(self, keypoints, state):
+        tracker = state[:, : self.n_outputs + STATE_EXTRA]
+        motion = state[:, self.n_outputs + STATE_EXTRA :]
+        features = pose_features(keypoints, ops=GRAPH_OPS)
+        next_motion, head_input = motion_step(motion, features, np.float32(motion_alpha(self.interval_s)), ops=GRAPH_OPS)
+        return head_input, tracker, next_motion
+
+    def compute_output_spec(self, keypoints, state):
+        from gymnos_edge.features.keypoints import HEAD_FEATURES
+
+        batch = state.shape[0]
+        return (
+            keras.KerasTensor((batch, HEAD_FEATURES), "float32"),
+            keras.KerasTensor((batch, self.n_outputs + STATE_EXTRA), "float32"),
+            keras.KerasTensor((batch, MOTION_STATE), "float32"),
+        )
+
+
+def pose_state_size(n_outputs: int) -> int:
+    """The set tracker's state, then the motion's."""
+    return n_outputs + STATE_EXTRA + MOTION_STATE
+
+
+def build_pose_wrapper(head: keras.Model, params: SmoothingParams, rest_class: bool = False) -> keras.Model:
+    """[keypoints (1,17,3), state (1,N+3+M)] → [probs, smoothed, label, next_state], one frame at a time."""
+    n = classes_of(head)
+    keypoints = keras.Input((len(POSE_JOINTS), 3), batch_size=1, name=KEYPOINTS)
+    state = keras.Input((pose_state_size(n),), batch_size=1, name=STATE)
+    head_input, tracker, next_motion = PoseInputs(n, params.interval_s, name=POSE_LAYER)(keypoints, state)
+    probs = head(head_input)
+    smoothed, label, next_tracker = SmoothingStep(params, rest_class, name=SMOOTHING_LAYER)(tracker, probs)
+    next_state = keras.layers.Concatenate(axis=-1, name="next_state")([next_tracker, next_motion])
+    return keras.Model([keypoints, state], [probs, smoothed, label, next_state], name="gymnos_edge_pose")

@@ -107,11 +107,19 @@ def extract_features(
     backbone_fingerprint: str,
     cache: FeatureCache,
     on_frames: Callable[[int], None] = lambda n: None,
+    *,
+    start_span: Callable[[], None] = lambda: None,
+    pad_batches: bool = True,
+    dtype: str = "float16",
 ) -> tuple[list[SpanFeatures], ExtractionStats]:
     """Features of every requested span, from the cache where possible.
 
-    `feature_fn` maps a (B, S, S, 3) float32 RGB batch to backbone outputs.
-    Frames are decoded on a background thread while the backbone runs.
+    `feature_fn` maps a (B, H, W, 3) float32 RGB batch to backbone outputs.
+    Frames are decoded on a background thread while the backbone runs. A
+    backbone that keeps state from frame to frame (a tracking pose estimator)
+    gets `start_span()` before each span's frames, fed in time order, and
+    `pad_batches=False`: padding frames would be wasted work on it, where a
+    compiled graph gains from one batch shape. Features are stored as `dtype`.
     """
     import time
 
@@ -128,8 +136,9 @@ def extract_features(
             entries[key] = entry
             on_frames(len(entry.timestamps))
     frames_computed = 0
-    for key, request in missing:
-        entry = _compute_span(request, feature_fn, sampling, on_frames)
+    for index, key, request in missing:
+        start_span()
+        entry = _compute_span(request, feature_fn, sampling, on_frames, pad_batches, dtype)
         cache.save(key, entry)
         entries[key] = entry
         frames_computed += len(entry.timestamps)
@@ -147,18 +156,20 @@ def _compute_span(
     feature_fn: Callable[[np.ndarray], np.ndarray],
     sampling: SamplingConfig,
     on_frames: Callable[[int], None],
+    pad_batches: bool,
+    dtype: str,
 ) -> SpanFeatures:
     stamps: list[float] = []
     chunks: list[np.ndarray] = []
     for batch_stamps, batch in _prefetched_batches(request, sampling):
         count = len(batch)
-        if count < FRAME_BATCH:  # one batch shape, so the backbone's compiled graph is reused
+        if pad_batches and count < FRAME_BATCH:  # one batch shape, so the backbone's compiled graph is reused
             batch = np.concatenate([batch, np.zeros((FRAME_BATCH - count, *batch.shape[1:]), batch.dtype)])
-        chunks.append(np.asarray(feature_fn(batch))[:count].astype(np.float16))
+        chunks.append(np.asarray(feature_fn(batch))[:count].astype(dtype))
         stamps.extend(batch_stamps)
         on_frames(len(batch_stamps))
     if not chunks:
-        return SpanFeatures(np.zeros(0, np.float64), np.zeros((0,), np.float16))
+        return SpanFeatures(np.zeros(0, np.float64), np.zeros((0,), dtype))
     return SpanFeatures(np.asarray(stamps, np.float64), np.concatenate(chunks))
 
 

@@ -10,6 +10,11 @@
 Labels, input size, resize policy and smoothing come from the `metadata.json`
 next to the file, or from the copy `gymnos-edge export` embeds in every .tflite,
 so a lone file still runs. Only LiteRT is imported: no TensorFlow, no Keras.
+
+A pose model (metadata `backbone: pose`) takes `keypoints` (17, 3) instead of
+an image, and its state carries the motion features after the smoothing
+state; `step` and `run` work the same way. `open_model` puts the BlazePose
+estimator in front of it for frames.
 """
 
 from __future__ import annotations
@@ -68,10 +73,19 @@ class TFLiteModel:
         self._inputs = self.metadata["inputs"]
         self._outputs = self.metadata["outputs"]
         self._invoked = False
+        self._carried = self.initial_state()
 
     @property
     def labels(self) -> tuple[str, ...]:
         return tuple(self.metadata["labels"])
+
+    @property
+    def is_pose(self) -> bool:
+        return self.metadata.get("backbone") == "pose"
+
+    @property
+    def pose(self) -> dict[str, Any]:
+        return self.metadata.get("pose", {})
 
     @property
     def n_classes(self) -> int:
@@ -121,8 +135,24 @@ class TFLiteModel:
     def initial_state(self) -> np.ndarray:
         return np.asarray(self.metadata["initial_state"], np.float32).copy()
 
+    @property
+    def smoothing_state_size(self) -> int:
+        """The state's first numbers, the set tracker's; a pose model's motion features follow."""
+        return self.n_outputs + 3
+
+    def reset(self) -> None:
+        """A new video: the state `keypoint_probabilities` carries starts again from the initial one."""
+        self._carried = self.initial_state()
+
     def prepare(self, image: np.ndarray) -> np.ndarray:
-        """(1,S,S,3) float32 RGB in 0..255 from an H×W×3 RGB frame, resized by the model's policy."""
+        """(1,S,S,3) float32 RGB in 0..255 from an H×W×3 RGB frame, resized by the model's policy;
+        for a pose model, (1,17,3) float32 keypoints."""
+        if self.is_pose:
+            keypoints = np.asarray(image, np.float32)
+            expected = (len(self.pose.get("joints", ())), 3)
+            if keypoints.shape != expected:
+                raise UserError(f"expected keypoints of shape {expected}, got {keypoints.shape}")
+            return keypoints[None]
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3:
             raise UserError(f"expected an H×W×3 RGB frame, got shape {image.shape}")
@@ -131,16 +161,20 @@ class TFLiteModel:
         return image.astype(np.float32)[None]
 
     def step(self, image: np.ndarray, state: np.ndarray | None = None) -> Step:
-        """Classify one frame and advance the set tracker from `state` (the initial state if None)."""
+        """Classify one frame (a pose model: its keypoints) and advance the state (the initial state if None)."""
         state = self.initial_state() if state is None else state
-        result = self._invoke(self._serve, **{self._inputs["image"]: self.prepare(image), self._inputs["state"]: _state(state)})
+        source = self._inputs["keypoints"] if self.is_pose else self._inputs["image"]
+        result = self._invoke(self._serve, **{source: self.prepare(image), self._inputs["state"]: _state(state)})
         return self._step(result, with_probs=True)
 
     def smooth_step(self, probs: np.ndarray, state: np.ndarray | None = None) -> Step:
-        """Advance the set tracker with given probabilities, through the graph's own smoothing step."""
+        """Advance the set tracker with given probabilities, through the graph's own smoothing step.
+
+        Its state is the set tracker's part alone (the first `smoothing_state_size` numbers).
+        """
         if self._smooth is None:
             raise UserError(f"{self.path}: no {SMOOTH_STEP!r} signature in this file")
-        state = self.initial_state() if state is None else state
+        state = self.initial_state()[: self.smoothing_state_size] if state is None else state
         probs = np.asarray(probs, np.float32).reshape(1, self.n_outputs)
         result = self._invoke(self._smooth, **{self._outputs["probs"]: probs, self._inputs["state"]: _state(state)})
         return self._step(result, with_probs=False)
@@ -152,8 +186,19 @@ class TFLiteModel:
             state = result.next_state
             yield result
 
+    def keypoint_probabilities(self, keypoints: np.ndarray) -> np.ndarray:
+        """(N, K) probabilities of consecutive frames' keypoints, the state carried on from the last call."""
+        probs = []
+        for frame in keypoints:
+            result = self.step(frame, self._carried)
+            self._carried = result.next_state
+            probs.append(result.probs)
+        return np.stack(probs) if probs else np.empty((0, self.n_outputs), np.float32)
+
     def probabilities(self, frames: np.ndarray) -> np.ndarray:
         """(N, K) raw probabilities of a batch of frames (the smoothing is left to the caller)."""
+        if self.is_pose:
+            raise UserError(f"{self.path}: a pose model takes keypoints; open it with open_frame_model for frames")
         state = self.initial_state()
         return np.stack([self.step(frame, state).probs for frame in frames]) if len(frames) else np.empty((0, self.n_outputs), np.float32)
 

@@ -42,6 +42,9 @@ class KerasFrameModel:
     def smoothing(self) -> SmoothingParams:
         return self.run.metadata.smoothing_params
 
+    def reset(self) -> None:
+        """Nothing carries over from one frame to the next in an image model."""
+
     def probabilities(self, frames: np.ndarray) -> np.ndarray:
         probs = []
         for first in range(0, len(frames), self.batch_size):
@@ -52,13 +55,29 @@ class KerasFrameModel:
         return np.concatenate(probs)
 
 
-def open_frame_model(path: Path | str):
-    """A run folder (or its model.keras) gives the Keras model; an exported .tflite gives LiteRT."""
+def open_frame_model(path: Path | str, pose_model: Path | str | None = None, num_threads: int | None = None):
+    """A run folder (or its model.keras) gives the Keras model; an exported .tflite gives LiteRT.
+
+    A pose model comes behind the BlazePose estimator it was trained with (model files from
+    `pose_model`, else the cache), so it too takes RGB frames.
+    """
     path = Path(path)
     if path.suffix == ".tflite":
         from gymnos_edge.inference.litert_model import TFLiteFrameModel
 
-        return TFLiteFrameModel(path)
+        model = TFLiteFrameModel(path, num_threads=num_threads)
+        return _behind_estimator(model, model.pose, pose_model) if model.is_pose else model
     if path.suffix in (".mlpackage", ".mlmodel"):
         raise UserError(f"{path}: Core ML models run only on Apple platforms; use the .tflite export on this machine")
-    return KerasFrameModel(load_run(path))
+    run = load_run(path)
+    if run.metadata.is_pose:
+        from gymnos_edge.inference.pose_model import KerasPoseModel
+
+        return _behind_estimator(KerasPoseModel(run), run.metadata.pose, pose_model)
+    return KerasFrameModel(run)
+
+
+def _behind_estimator(model, pose: dict, pose_model: Path | str | None):
+    from gymnos_edge.inference.pose_model import PoseFrameModel, estimator_for
+
+    return PoseFrameModel(model, estimator_for(pose, pose_model))

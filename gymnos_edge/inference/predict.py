@@ -26,6 +26,9 @@ class FrameModel(Protocol):
 
     def probabilities(self, frames: np.ndarray) -> np.ndarray: ...
 
+    def reset(self) -> None:
+        """A new video starts: forget what earlier frames left behind (tracking, motion)."""
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -59,6 +62,8 @@ def predict_video(
     times: list[float] = []
     probs: list[np.ndarray] = []
     batch: list[np.ndarray] = []
+
+    model.reset()
 
     def flush() -> None:
         if batch:

@@ -22,9 +22,10 @@ def label_name(prediction: Prediction, index: int) -> str:
 
 def timeline_frame(prediction: Prediction) -> pd.DataFrame:
     columns = {"time_s": prediction.times}
-    for i, label in enumerate(prediction.labels):
+    outputs = prediction.labels + ((REST_LABEL,) if prediction.rest_class else ())
+    for i, label in enumerate(outputs):
         columns[f"raw_{label}"] = prediction.probs[:, i]
-    for i, label in enumerate(prediction.labels):
+    for i, label in enumerate(outputs):
         columns[f"smoothed_{label}"] = prediction.smoothed[:, i]
     columns["raw_label"] = [label_name(prediction, i) for i in prediction.raw_labels]
     columns["label"] = [label_name(prediction, i) for i in prediction.shown]

@@ -95,7 +95,7 @@ def _load_backbone_weights(backbone: keras.Model, path: Path, image_size: int, n
             f"{path}: holds a classifier for {classes} classes but the manifest has {n_classes} labels; use weights "
             "trained on the same labels, a backbone-only file, 'imagenet' or 'none'"
         )
-    for head in Head:
+    for head in (Head.flatten, Head.gap):  # the heads whose weights a 1024-unit kernel identifies
         donor = build_classifier(backbone, build_head(tuple(backbone.output.shape[1:]), classes, head), image_size)
         try:
             _quietly(donor.load_weights, str(path))  # fills `backbone` in place: the donor shares it
@@ -130,12 +130,37 @@ def _quietly(load, path: str) -> None:
         load(path)
 
 
-def build_head(feature_shape: tuple[int, ...], n_classes: int, head: Head = Head.flatten) -> keras.Model:
-    """The trainable part; softmax because exactly one exercise is shown at a time."""
+MLP_UNITS = 64
+
+
+def build_head(
+    feature_shape: tuple[int, ...],
+    n_classes: int,
+    head: Head = Head.flatten,
+    feature_mean: np.ndarray | None = None,
+    feature_variance: np.ndarray | None = None,
+) -> keras.Model:
+    """The trainable part; softmax because exactly one exercise is shown at a time.
+
+    `linear` is one Dense layer (over the pooled map for image features) whose weights come from
+    `gymnos_edge.training.logistic`; `mlp` standardises its inputs with the training frames'
+    mean and variance, kept in the model so that every consumer feeds the raw features.
+    """
     features = keras.Input(shape=feature_shape, name="features")
-    pooled = keras.layers.Flatten()(features) if head is Head.flatten else keras.layers.GlobalAveragePooling2D()(features)
-    hidden = keras.layers.Dense(1024, activation="relu", name="dense")(pooled)
-    hidden = keras.layers.Dropout(0.5, name="dropout")(hidden)
+    pooled = features
+    if len(feature_shape) > 1:
+        pooled = keras.layers.Flatten()(features) if head is Head.flatten else keras.layers.GlobalAveragePooling2D()(features)
+    if head is Head.linear:
+        return keras.Model(features, keras.layers.Dense(n_classes, activation="softmax", name="probs")(pooled), name="head")
+    if head is Head.mlp:
+        mean = np.zeros(feature_shape, np.float32) if feature_mean is None else feature_mean
+        variance = np.ones(feature_shape, np.float32) if feature_variance is None else feature_variance
+        pooled = keras.layers.Normalization(mean=mean, variance=variance, name="standardise")(pooled)
+        hidden = keras.layers.Dense(MLP_UNITS, activation="relu", name="dense")(pooled)
+        hidden = keras.layers.Dropout(0.3, name="dropout")(hidden)
+    else:
+        hidden = keras.layers.Dense(1024, activation="relu", name="dense")(pooled)
+        hidden = keras.layers.Dropout(0.5, name="dropout")(hidden)
     probs = keras.layers.Dense(n_classes, activation="softmax", name="probs")(hidden)
     return keras.Model(features, probs, name="head")
 

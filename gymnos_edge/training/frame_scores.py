@@ -1,4 +1,9 @@
-"""Frame-level classification scores: confusion matrix, accuracy, per-class precision/recall/F1."""
+"""Frame-level classification scores: confusion matrix, accuracy, balanced accuracy, per-class precision/recall/F1.
+
+Balanced accuracy (the mean recall over the classes present) stands beside
+accuracy because real footage is lopsided: a model that calls everything the
+commonest class scores its share as accuracy, but 1/K as balanced accuracy.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ class ClassificationReport:
     accuracy: float
     per_class: dict[str, ClassScores]
     confusion: list[list[int]]  # rows: true label, columns: predicted label
+    balanced_accuracy: float = float("nan")  # mean recall over the classes with frames
 
     def to_dict(self) -> dict:
         values = asdict(self)
@@ -47,4 +53,6 @@ def classification_report(true: Sequence[int], predicted: Sequence[int], labels:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_class[label] = ClassScores(float(precision), float(recall), float(f1), int(support))
     accuracy = float(np.trace(matrix) / total) if total else float("nan")
-    return ClassificationReport(total, accuracy, per_class, matrix.tolist())
+    recalls = [scores.recall for scores in per_class.values() if scores.support]
+    balanced = float(np.mean(recalls)) if recalls else float("nan")
+    return ClassificationReport(total, accuracy, per_class, matrix.tolist(), balanced)

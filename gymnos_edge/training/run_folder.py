@@ -1,6 +1,8 @@
 """Run folders: a trained model plus the metadata every later command reads.
 
-    runs/NAME/model.keras      the full classifier (preprocessing → backbone → head)
+    runs/NAME/model.keras      VGG16: the full classifier (preprocessing → backbone → head);
+                               pose: the head on pose features (the estimator and the features
+                               are fixed code, described in metadata.json's `pose`)
     runs/NAME/metadata.json    labels, input size, resize policy, preprocessing, sampling,
                                smoothing, weights, splits, metrics, package version
     runs/NAME/report/          metrics.json, confusion.png, curves.png
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gymnos_edge import __version__
-from gymnos_edge.common.contract import DEFAULT_RUN, LATEST, METADATA_FILE, REST_LABEL
+from gymnos_edge.common.contract import DEFAULT_RUN, LATEST, METADATA_FILE, REST_LABEL, Backbone
 from gymnos_edge.common.atomic import atomic_path, write_json
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.jsonfile import check_fields, read_json
@@ -42,6 +44,8 @@ class RunMetadata:
     smoothing: dict[str, float]
     manifest: str = ""
     rest_class: bool = False  # runs written before the rest class existed had none
+    backbone: str = "vgg16"  # runs written before the pose backbone existed were all VGG16
+    pose: dict[str, Any] = field(default_factory=dict)  # pose runs: estimator, its settings, joints, features
     splits: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     package_version: str = __version__
@@ -57,6 +61,10 @@ class RunMetadata:
     def output_names(self) -> tuple[str, ...]:
         """The name of each probability the model outputs, in order."""
         return self.labels + ((REST_LABEL,) if self.rest_class else ())
+
+    @property
+    def is_pose(self) -> bool:
+        return self.backbone == Backbone.pose.value
 
     @property
     def sampling(self) -> SamplingConfig:

@@ -1,8 +1,16 @@
-"""`train`: manifest in, run folder out — features cached, head fitted, report written."""
+"""`train`: manifest in, run folder out — features cached, head fitted, report written.
+
+Two backbones feed the same heads, rest class, smoothing and sets:
+
+- `vgg16`: frozen ImageNet VGG16 feature maps of the whole (squared) frame.
+- `pose`: BlazePose keypoints of the whole frame (its shape kept), turned into
+  position- and size-free pose features plus their recent motion
+  (`gymnos_edge.features.keypoints`); training also sees every training span
+  mirrored left to right.
+"""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,36 +20,59 @@ from typing import Callable
 import numpy as np
 
 from gymnos_edge.common.atomic import require_replaceable, require_writable_folder, write_json
-from gymnos_edge.training.frame_scores import ClassificationReport, classification_report
+from gymnos_edge.common.contract import METADATA_FILE, POSE_JOINTS, REST_LABEL, RUNS_DIR, Backbone, Gaps
 from gymnos_edge.common.errors import UserError
-from gymnos_edge.features.extraction import FeatureCache, SpanRequest, estimated_frames, extract_features
-from gymnos_edge.common.contract import METADATA_FILE, REST_LABEL, RUNS_DIR, Gaps
 from gymnos_edge.data.manifest import SPLITS, ManifestCheck, require_valid
-from gymnos_edge.training.heads import Head
-from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing, build_backbone, build_classifier, build_head
-from gymnos_edge.training.classifier import weights_fingerprint
-from gymnos_edge.training.run_folder import Run, RunMetadata, save_run
-from gymnos_edge.data.sampler import SamplingConfig
-from gymnos_edge.sets.smoothing import SmoothingParams
+from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig
 from gymnos_edge.data.splits import SplitPlan, missing_classes, plan_splits
+from gymnos_edge.features.extraction import FeatureCache, SpanRequest, estimated_frames, extract_features
+from gymnos_edge.features.pose_estimator import EstimatorSettings
+from gymnos_edge.sets.smoothing import SmoothingParams
+from gymnos_edge.training.frame_scores import ClassificationReport, classification_report
+from gymnos_edge.training.head_fit import FitSettings, HeadData, fit_head, predict_labels
+from gymnos_edge.training.heads import DEFAULT_HEAD, HEADS_OF, Head
+from gymnos_edge.training.run_folder import Run, RunMetadata, save_run
+
+POSE_SAMPLING = SamplingConfig(every_s=0.2, image_size=512, resize=ResizePolicy.fit)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     manifest: Path
     out: Path | None = None  # default: runs/<manifest folder>-<time>
-    weights: str = "imagenet"
-    head: Head = Head.flatten
+    backbone: Backbone = Backbone.vgg16
+    weights: str = "imagenet"  # VGG16 only
+    head: Head | None = None  # default: seed for vgg16, mlp for pose
     epochs: int = 30
     batch_size: int = 64  # head steps are cheap on cached features; fewer Adam updates of 25 M weights
-    learning_rate: float = 1e-4
+    learning_rate: float | None = None  # default: 1e-4 for VGG16's heads, 1e-3 for the small pose head
     patience: int = 5
-    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    sampling: SamplingConfig | None = None  # default: 224 px squashed for vgg16, 512 px fitted for pose
     holdout_group: str | None = None
     gaps: Gaps = Gaps.rest
     seed: int = 0
     force: bool = False  # replace an existing run folder (never a folder that is not a run)
     cache_dir: Path | None = None  # default: features.default_cache_dir()
+    pose_model: Path | None = None  # folder with the BlazePose files; default: the cache, downloaded once
+    track: bool = True  # pose: follow the person from frame to frame (the detector runs only when lost)
+
+    def __post_init__(self) -> None:
+        backbone = Backbone(self.backbone)
+        object.__setattr__(self, "backbone", backbone)
+        head = DEFAULT_HEAD[backbone] if self.head is None else Head(self.head)
+        if head not in HEADS_OF[backbone]:
+            choices = ", ".join(h.value for h in HEADS_OF[backbone])
+            raise UserError(f"--head {head.value} does not fit the {backbone.value} backbone; choose {choices}")
+        object.__setattr__(self, "head", head)
+        if self.learning_rate is None:
+            object.__setattr__(self, "learning_rate", 1e-3 if head is Head.mlp else 1e-4)
+        sampling = self.sampling or (POSE_SAMPLING if backbone is Backbone.pose else SamplingConfig())
+        if backbone is Backbone.pose and sampling.resize is not ResizePolicy.fit:
+            raise UserError(
+                f"--resize {sampling.resize.value} would distort the body the pose estimator sees; the pose "
+                "backbone takes whole frames (--resize fit)"
+            )
+        object.__setattr__(self, "sampling", sampling)
 
     def run_folder(self) -> Path:
         if self.out is not None:
@@ -67,6 +98,7 @@ class TrainResult:
     frames_computed: int
     seconds_per_epoch: float
     warnings: tuple[str, ...]
+    head_fit: dict = field(default_factory=dict)  # the linear head: the L2 strength chosen and its fold scores
 
 
 @dataclass(frozen=True)
@@ -97,9 +129,78 @@ def training_spans(check: ManifestCheck, gaps: Gaps) -> tuple[list[TrainingSpan]
 
 
 @dataclass(frozen=True)
-class _SplitData:
-    features: np.ndarray
-    labels: np.ndarray
+class Backend:
+    """What one backbone brings to training: cached features, head inputs, the model to save."""
+
+    fingerprint: str
+    features: Callable[[np.ndarray], np.ndarray]
+    head_inputs: Callable[[np.ndarray], np.ndarray]  # one span's cached features → its head inputs
+    package: Callable[[object], object]  # the fitted head → the model saved in the run
+    describe: dict = field(default_factory=dict)  # run metadata of this backbone
+    start_span: Callable[[], None] = lambda: None
+    pad_batches: bool = True
+    dtype: str = "float16"
+    augment: Callable[[np.ndarray], list[np.ndarray]] = lambda features: []  # extra training copies of a span
+
+
+def vgg16_backend(config: TrainConfig, n_classes: int) -> Backend:
+    import keras
+
+    from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing, build_backbone, build_classifier
+    from gymnos_edge.training.classifier import weights_fingerprint
+
+    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, n_classes)
+    fingerprint = weights_fingerprint(backbone)
+    feature_model = keras.Sequential([CaffePreprocessing(), backbone])
+    return Backend(
+        fingerprint=fingerprint,
+        features=feature_model.predict_on_batch,
+        head_inputs=lambda features: features,
+        package=lambda head: build_classifier(backbone, head, config.sampling.image_size),
+        describe={"preprocessing": PREPROCESSING, "weights": str(config.weights), "weights_fingerprint": fingerprint},
+    )
+
+
+def pose_backend(config: TrainConfig) -> Backend:
+    from gymnos_edge.features.keypoints import head_inputs, mirrored
+    from gymnos_edge.features.pose_estimator import BlazePoseEstimator
+    from gymnos_edge.features.pose_models import pose_model_files
+
+    files = pose_model_files(config.pose_model)
+    estimator = BlazePoseEstimator(files, EstimatorSettings(track=config.track))
+    every = config.sampling.every_s
+    return Backend(
+        fingerprint=estimator.fingerprint(),
+        features=lambda frames: estimator.estimate_batch(frames.astype(np.uint8)),
+        head_inputs=lambda keypoints: head_inputs(keypoints, every),
+        package=lambda head: head,
+        describe=pose_description(files, estimator.settings),
+        start_span=estimator.reset,
+        pad_batches=False,
+        dtype="float32",
+        augment=lambda keypoints: [head_inputs(mirrored(keypoints), every)],
+    )
+
+
+def pose_description(files, settings: EstimatorSettings) -> dict:
+    """The run metadata of a pose model: how its keypoints were made and how they become features."""
+    from gymnos_edge.features.keypoints import HEAD_FEATURES, MIN_CONFIDENCE, MOTION_TAU_S, NORMALISATION
+
+    return {
+        "preprocessing": NORMALISATION,
+        "weights": f"BlazePose detector + full landmark model ({files.source})",
+        "weights_fingerprint": files.fingerprint(),
+        "pose": {
+            "estimator": "blazepose-full",
+            "estimator_settings": settings.to_dict(),
+            "model_fingerprint": files.fingerprint(),
+            "joints": list(POSE_JOINTS),
+            "keypoints": "x, y in 0..1 of the frame (origin top-left), confidence 0..1; missing joint (0, 0, 0)",
+            "min_confidence": MIN_CONFIDENCE,
+            "motion_tau_s": MOTION_TAU_S,
+            "head_features": HEAD_FEATURES,
+        },
+    }
 
 
 def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> TrainResult:
@@ -113,8 +214,11 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
             f"{manifest.path}: need at least 2 classes to train a classifier, found {classes}; add spans of another "
             f"exercise, or leave time between sets uncovered (or label it {REST_LABEL!r}) to train rest"
         )
-    plan = plan_splits(manifest, config.holdout_group, seed=config.seed)
-    warnings = list(plan.warnings) + missing_classes(plan, manifest)
+    classes_of: dict[Path, set[str]] = {v: set() for v in manifest.videos}
+    for span in spans:
+        classes_of[span.request.video].add(classes[span.target])
+    plan = plan_splits(manifest, config.holdout_group, seed=config.seed, classes_of=classes_of)
+    warnings = list(plan.warnings) + missing_classes(plan, manifest, classes_of)
     folder = config.run_folder()
     require_replaceable(folder, config.force, METADATA_FILE, "run folder")
     require_writable_folder(folder, "--out")
@@ -124,64 +228,44 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
                    for split in SPLITS}  # fmt: skip
     _require_coverage(span_counts, labels, manifest.path, "spans")  # before the backbone sees a frame
 
-    import keras
-
-    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, len(classes))
-    fingerprint = weights_fingerprint(backbone)
-    feature_model = keras.Sequential([CaffePreprocessing(), backbone])
+    backend = pose_backend(config) if config.backbone is Backbone.pose else vgg16_backend(config, len(classes))
     requests = [span.request for span in spans]
     callbacks.on_plan(plan, estimated_frames(requests, config.sampling))
     entries, stats = extract_features(
         requests,
-        feature_model.predict_on_batch,
+        backend.features,
         config.sampling,
-        fingerprint,
+        backend.fingerprint,
         cache,
         callbacks.on_frames,
+        start_span=backend.start_span,
+        pad_batches=backend.pad_batches,
+        dtype=backend.dtype,
     )
-    data = _split_data(plan, spans, entries)
-    frame_counts = {split: Counter(classes[i] for i in d.labels) for split, d in data.items()}
-    _require_coverage(frame_counts, classes, manifest.path, "frames")
-
-    keras.utils.set_random_seed(config.seed)
-    head = build_head(tuple(data["train"].features.shape[1:]), len(classes), config.head)
-    head.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+    data = _split_data(plan, spans, entries, backend, manifest)
+    _require_frames(data, classes, manifest.path)
+    fitted = fit_head(
+        config.head,
+        _with_augmented(data["train"], plan, spans, entries, backend, manifest),
+        data.get("val"),
+        len(classes),
+        FitSettings(config.epochs, config.batch_size, config.learning_rate, config.patience, config.seed),
+        callbacks.on_epoch,
     )
-    fit_started = time.perf_counter()
-    history = head.fit(
-        data["train"].features.astype(np.float32),
-        data["train"].labels,
-        validation_data=(data["val"].features.astype(np.float32), data["val"].labels),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        class_weight=_class_weights(data["train"].labels, len(classes)),
-        callbacks=[
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
-            keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: callbacks.on_epoch(epoch, dict(logs))),
-        ],
-        shuffle=True,
-        verbose=0,
-    )
-    epochs_run = len(history.history["loss"])
-    seconds_per_epoch = (time.perf_counter() - fit_started) / max(1, epochs_run)
-
     reports = {
-        split: classification_report(split_data.labels, _predict(head, split_data.features), classes)
+        split: classification_report(split_data.labels, predict_labels(fitted.model, split_data.features), classes)
         for split, split_data in data.items()
     }
-    classifier = build_classifier(backbone, head, config.sampling.image_size)
     metrics = {
         "note": "frame-level scores; 'train' frames were seen in training, 'val' chose the stopping epoch, "
         "'test' was never used for any decision",
         "split_method": plan.method,
         "warnings": warnings,
         "splits": {split: report.to_dict() for split, report in reports.items()},
-        "epochs_run": epochs_run,
-        "seconds_per_epoch": seconds_per_epoch,
-        "history": {k: [float(v) for v in values] for k, values in history.history.items()},
+        "epochs_run": fitted.epochs_run,
+        "seconds_per_epoch": fitted.seconds_per_epoch,
+        "history": fitted.history,
+        "head_fit": fitted.summary,
     }
     metadata = RunMetadata(
         name=folder.name,
@@ -189,15 +273,17 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
         image_size=config.sampling.image_size,
         resize=config.sampling.resize.value,
         every_s=config.sampling.every_s,
-        preprocessing=PREPROCESSING,
         head=Head(config.head).value,
-        weights=str(config.weights),
-        weights_fingerprint=fingerprint,
         smoothing=SmoothingParams(interval_s=config.sampling.every_s).to_dict(),
         manifest=str(manifest.path.resolve()),
         rest_class=rest_class,
         splits=_split_summary(plan, data, manifest),
-        metrics={s: {"accuracy": r.accuracy, "frames": r.frames} for s, r in reports.items()},
+        metrics={
+            s: {"accuracy": r.accuracy, "balanced_accuracy": r.balanced_accuracy, "frames": r.frames}
+            for s, r in reports.items()
+        },
+        backbone=config.backbone.value,
+        **backend.describe,
     )
 
     def write_report(folder: Path) -> None:
@@ -206,38 +292,60 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
         folder.mkdir(parents=True, exist_ok=True)
         write_json(folder / "metrics.json", metrics)
         plot_confusions(reports, classes, folder / "confusion.png")
-        plot_curves(history.history, folder / "curves.png")
+        if fitted.history:
+            plot_curves(fitted.history, folder / "curves.png")
 
-    run = save_run(folder, classifier, metadata, extra_files={"report": write_report})
+    run = save_run(folder, backend.package(fitted.model), metadata, extra_files={"report": write_report})
     return TrainResult(
         run=run,
         reports=reports,
         extraction_seconds=stats.seconds,
         frames_computed=stats.frames_computed,
-        seconds_per_epoch=seconds_per_epoch,
+        seconds_per_epoch=fitted.seconds_per_epoch,
         warnings=tuple(warnings),
+        head_fit=fitted.summary,
     )
 
 
-def _split_data(plan: SplitPlan, spans: list[TrainingSpan], entries) -> dict[str, _SplitData]:
-    grouped: dict[str, tuple[list, list]] = {}
+def _group_of(manifest, video: Path) -> str:
+    return manifest.spans_of(video)[0].group or str(video)
+
+
+def _split_data(plan: SplitPlan, spans: list[TrainingSpan], entries, backend: Backend, manifest) -> dict[str, HeadData]:
+    grouped: dict[str, tuple[list, list, list]] = {}
     for span, entry in zip(spans, entries):
         if len(entry.timestamps) == 0:
             continue
-        features, targets = grouped.setdefault(plan.by_video[span.request.video], ([], []))
-        features.append(entry.features)
+        features, targets, groups = grouped.setdefault(plan.by_video[span.request.video], ([], [], []))
+        features.append(backend.head_inputs(entry.features))
         targets.append(np.full(len(entry.timestamps), span.target, np.int64))
+        groups.extend([_group_of(manifest, span.request.video)] * len(entry.timestamps))
     return {
-        split: _SplitData(np.concatenate(grouped[split][0]), np.concatenate(grouped[split][1]))
+        split: HeadData(np.concatenate(grouped[split][0]), np.concatenate(grouped[split][1]), tuple(grouped[split][2]))
         for split in ("train", "val", "test")
         if split in grouped
     }
 
 
+def _with_augmented(train: HeadData, plan: SplitPlan, spans, entries, backend: Backend, manifest) -> HeadData:
+    """The training frames plus the backbone's extra copies of every training span (none for VGG16)."""
+    features, targets, groups = [train.features], [train.labels], list(train.groups)
+    for span, entry in zip(spans, entries):
+        if len(entry.timestamps) == 0 or plan.by_video[span.request.video] != "train":
+            continue
+        for copy in backend.augment(entry.features):
+            features.append(copy)
+            targets.append(np.full(len(copy), span.target, np.int64))
+            groups.extend([_group_of(manifest, span.request.video)] * len(copy))
+    if len(features) == 1:
+        return train
+    return HeadData(np.concatenate(features), np.concatenate(targets), tuple(groups))
+
+
 def _require_coverage(counts: dict[str, Counter], labels, manifest_path: Path, unit: str) -> None:
     """Train needs every label and val needs something, or the run would be saved half-trained.
 
-    Checked on spans before any feature is extracted, and again on the frames they gave.
+    Checked on spans before any feature is extracted; `_require_frames` checks the frames they gave.
     """
     if sum(counts.get("train", Counter()).values()) == 0:
         raise UserError(f"{manifest_path}: the train split has no {unit}; check the spans and the split column")
@@ -254,17 +362,14 @@ def _require_coverage(counts: dict[str, Counter], labels, manifest_path: Path, u
         )
 
 
-def _class_weights(targets: np.ndarray, n_classes: int) -> dict[int, float]:
-    """Inverse frequency, so a class filmed for longer does not dominate."""
-    counts = np.bincount(targets, minlength=n_classes).astype(np.float64)
-    return {i: float(len(targets) / (n_classes * c)) if c else 0.0 for i, c in enumerate(counts)}
+def _require_frames(data: dict[str, HeadData], labels, manifest_path: Path) -> None:
+    if "train" not in data:
+        raise UserError(f"{manifest_path}: the train split has no frames; check the spans and the split column")
+    counts = {split: Counter(labels[i] for i in d.labels) for split, d in data.items()}
+    _require_coverage(counts, labels, manifest_path, "frames")
 
 
-def _predict(head, features: np.ndarray) -> np.ndarray:
-    return np.argmax(head.predict(features.astype(np.float32), batch_size=256, verbose=0), axis=1)
-
-
-def _split_summary(plan: SplitPlan, data: dict[str, _SplitData], manifest) -> dict:
+def _split_summary(plan: SplitPlan, data: dict[str, HeadData], manifest) -> dict:
     summary: dict = {"method": plan.method, "assignment": {str(v): s for v, s in plan.by_video.items()}}
     for split in ("train", "val", "test"):
         videos = plan.videos(split)

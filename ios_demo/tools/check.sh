@@ -9,6 +9,7 @@ tools=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 demo=$(dirname "$tools")
 repo=$(dirname "$demo")
 vectors="${GYMNOS_VECTORS_DIR:-$repo/tests/vectors/smoothing}"
+pose_vectors="$repo/tests/vectors/pose"
 
 say() { printf 'check: %s\n' "$*"; }
 fail() { printf 'check: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -27,6 +28,11 @@ for file in "$vectors"/*.json; do
     grep -qxF "consumed vector $(basename "$file")" "$log" || missing+=("$(basename "$file")")
 done
 [[ ${#missing[@]} -eq 0 ]] || fail "vectors not consumed by the Swift tests: ${missing[*]}"
+for file in "$pose_vectors"/*.json; do
+    [[ -e "$file" ]] || fail "no pose vectors in $pose_vectors"
+    grep -qxF "consumed pose vector $(basename "$file")" "$log" || missing+=("$(basename "$file")")
+done
+[[ ${#missing[@]} -eq 0 ]] || fail "pose vectors not consumed by the Swift tests: ${missing[*]}"
 
 say "swiftc -parse (GymnosEdgeDemo)"
 mapfile -t sources < <(find "$demo/GymnosEdgeDemo" -name '*.swift' | sort)

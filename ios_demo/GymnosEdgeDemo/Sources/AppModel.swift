@@ -33,10 +33,11 @@ final class AppModel: ObservableObject {
         started = true
 
         let metadata: ModelMetadata
-        let classifier: WorkoutClassifier
+        let classifier: FrameClassifier
         do {
-            metadata = try ModelMetadata.load(from: Bundle.main.url(forResource: "metadata", withExtension: "json"))
-            classifier = try WorkoutClassifier(metadata: metadata, bundle: .main)
+            let loaded = try Self.loadClassifier()
+            metadata = loaded.metadata
+            classifier = loaded.classifier
         } catch {
             phase = .modelProblem(error.localizedDescription)
             return
@@ -66,6 +67,17 @@ final class AppModel: ObservableObject {
         } catch {
             phase = .cameraProblem(error.localizedDescription)
         }
+    }
+
+    /// The bundled model and its metadata; metadata.json's `input` picks the image or the pose path.
+    private static func loadClassifier() throws -> (metadata: ModelMetadata, classifier: FrameClassifier) {
+        let url = Bundle.main.url(forResource: "metadata", withExtension: "json")
+        if let url, let data = try? Data(contentsOf: url), PoseModelMetadata.isPose(data) {
+            let pose = try PoseModelMetadata.decode(from: data)
+            return (pose.tracker, try PoseClassifier(metadata: pose, bundle: .main))
+        }
+        let metadata = try ModelMetadata.load(from: url)
+        return (metadata, try WorkoutClassifier(metadata: metadata, bundle: .main))
     }
 
     /// The camera stops in the background and resumes in the foreground. The set

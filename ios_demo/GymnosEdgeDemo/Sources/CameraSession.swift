@@ -17,7 +17,7 @@ final class CameraSession: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
     private let videoQueue = DispatchQueue(label: "gymnos-edge.camera.video")
     private let inferenceQueue = DispatchQueue(label: "gymnos-edge.inference")
     private let continuation: AsyncStream<CameraEvent>.Continuation
-    private let classifier: WorkoutClassifier
+    private let classifier: FrameClassifier
     private var throttle: FrameThrottle
 
     static func frontCamera() -> AVCaptureDevice? {
@@ -36,7 +36,7 @@ final class CameraSession: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
         }
     }
 
-    init(device: AVCaptureDevice, classifier: WorkoutClassifier, interval: TimeInterval) throws {
+    init(device: AVCaptureDevice, classifier: FrameClassifier, interval: TimeInterval) throws {
         self.classifier = classifier
         throttle = FrameThrottle(interval: interval)
         var continuation: AsyncStream<CameraEvent>.Continuation?

@@ -13,4 +13,6 @@ public struct LiveLabel: Equatable, Sendable {
     /// then rest when the model has a trained rest class.
     public var smoothed: [Float]
     public var timestamp: TimeInterval
+    /// Reps counted in the set shown now; 0 at rest.
+    public var reps: Int = 0
 }

@@ -20,8 +20,11 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
     public var resize: ResizePolicy
     /// Seconds between two classified frames.
     public var interval: TimeInterval
-    /// Length of the state vector, N + 3 for N = K outputs (K + 1 with a rest class).
+    /// Length of the state vector, N + 9 for N = K outputs (K + 1 with a rest class).
     public var stateSize: Int
+    /// Where `next_state` holds each field after the smoothed probabilities (name → index);
+    /// exports from before rep counting do not write it, and their states follow the documented layout.
+    public var stateFields: [String: Int]?
     /// The state to feed with the first frame.
     public var initialState: [Float]
     public var smoothing: SmoothingParameters
@@ -76,6 +79,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
         case resize
         case interval = "interval_s"
         case stateSize = "state_size"
+        case stateFields = "state_fields"
         case initialState = "initial_state"
         case smoothing
         case modelFile = "model_file"
@@ -91,6 +95,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
         resize: ResizePolicy = .squash,
         smoothing: SmoothingParameters = SmoothingParameters(),
         initialState: [Float],
+        stateFields: [String: Int]? = nil,
         modelFile: String = "GymnosEdge.mlpackage",
         inputs: Inputs = Inputs(),
         outputs: Outputs = Outputs()
@@ -101,7 +106,9 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
         self.imageSize = imageSize
         self.resize = resize
         self.interval = smoothing.interval
-        self.stateSize = StateVector.size(classCount: labels.count, restClass: restClass)
+        let outputs = StateVector.outputCount(classCount: labels.count, restClass: restClass)
+        self.stateSize = outputs + (stateFields?.count ?? StateVector.extraCount)
+        self.stateFields = stateFields
         self.initialState = initialState
         self.smoothing = smoothing
         self.modelFile = modelFile
@@ -126,6 +133,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
         self.resize = resize
         interval = try container.decode(TimeInterval.self, forKey: .interval)
         stateSize = try container.decode(Int.self, forKey: .stateSize)
+        stateFields = try container.decodeIfPresent([String: Int].self, forKey: .stateFields)
         initialState = try container.decode([Float].self, forKey: .initialState)
         smoothing = try container.decode(SmoothingParameters.self, forKey: .smoothing)
         modelFile = try container.decode(String.self, forKey: .modelFile)
@@ -149,7 +157,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
 
     /// Reads a `next_state` of this model.
     public func state(_ values: [Float]) throws -> StateVector {
-        try StateVector(values, classCount: classCount, restClass: restClass)
+        try StateVector(values, classCount: classCount, restClass: restClass, fields: stateFields)
     }
 
     /// Checks that a model output of per-class values (`probs`, `smoothed`) holds `count` values,
@@ -221,7 +229,14 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
                 reason: "(\(interval)) must equal smoothing.interval_s (\(smoothing.interval))"
             )
         }
-        let expectedSize = StateVector.size(classCount: labels.count, restClass: restClass)
+        var expectedSize = StateVector.size(classCount: labels.count, restClass: restClass)
+        if let stateFields {
+            do {
+                expectedSize = try StateVector.checkFields(stateFields, outputCount: outputCount)
+            } catch let error as StateVectorError {
+                throw ModelMetadataError.invalidValue(key: "state_fields", reason: error.description)
+            }
+        }
         if stateSize != expectedSize {
             let classes = "\(labels.count) classes" + (restClass ? " plus rest" : "")
             throw ModelMetadataError.invalidValue(

@@ -11,6 +11,8 @@ public struct Segment: Equatable, Sendable {
     public var end: TimeInterval
     /// Mean smoothed probability of the set's class over its frames; `nil` for a rest.
     public var meanConfidence: Double?
+    /// Reps counted in a set, as shown at the last frame that showed it; `nil` for a rest.
+    public var reps: Int?
 
     public init(
         labelIndex: Int,
@@ -18,7 +20,8 @@ public struct Segment: Equatable, Sendable {
         isRest: Bool,
         start: TimeInterval,
         end: TimeInterval,
-        meanConfidence: Double?
+        meanConfidence: Double?,
+        reps: Int? = nil
     ) {
         self.labelIndex = labelIndex
         self.label = label
@@ -26,6 +29,7 @@ public struct Segment: Equatable, Sendable {
         self.start = start
         self.end = end
         self.meanConfidence = meanConfidence
+        self.reps = reps
     }
 
     public var duration: TimeInterval { end - start }

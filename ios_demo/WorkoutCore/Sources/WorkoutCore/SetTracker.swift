@@ -8,6 +8,8 @@ import Foundation
 /// a frame at `t` covers `[t, t + interval)`, and when the shown label changes
 /// the new run is dated back to the first frame its candidate was proposed
 /// (`held - 1` frames earlier), taking those frames from the run before it.
+/// A set's rep count is the state's `reps` at the last frame that showed it,
+/// what the screen showed when the set ended.
 public struct SetTracker: Sendable {
     /// The exercises, K of them; label index K is rest.
     public let labels: [String]
@@ -15,6 +17,8 @@ public struct SetTracker: Sendable {
     /// Whether the model has a trained rest output, so each state holds K + 1 smoothed values.
     public let restClass: Bool
     public let interval: TimeInterval
+    /// Where `consume(timestamp:nextState:)` reads each state field; the documented layout when `nil`.
+    public let stateFields: [String: Int]?
 
     /// Runs that ended, oldest first; sets and rests alternate.
     public private(set) var finished: [Segment] = []
@@ -31,15 +35,28 @@ public struct SetTracker: Sendable {
         var times: [TimeInterval] = []
         /// N smoothed probabilities per frame (K, plus rest with a rest class), frame after frame.
         var smoothed: [Float] = []
+        /// The state's rep count per frame.
+        var reps: [Int] = []
+        /// Frames before this index were taken from the run before, shown under its label.
+        var ownFrom = 0
+        /// The rep count of the latest frame that showed this run's label.
+        var shownReps = 0
     }
 
-    public init(labels: [String], restLabel: String = "rest", restClass: Bool = false, interval: TimeInterval) {
+    public init(
+        labels: [String],
+        restLabel: String = "rest",
+        restClass: Bool = false,
+        interval: TimeInterval,
+        stateFields: [String: Int]? = nil
+    ) {
         precondition(!labels.isEmpty, "a tracker needs at least one class")
         precondition(interval > 0, "the frame interval must be positive")
         self.labels = labels
         self.restLabel = restLabel
         self.restClass = restClass
         self.interval = interval
+        self.stateFields = stateFields
     }
 
     public init(metadata: ModelMetadata) {
@@ -47,7 +64,8 @@ public struct SetTracker: Sendable {
             labels: metadata.labels,
             restLabel: metadata.restLabel,
             restClass: metadata.restClass,
-            interval: metadata.interval
+            interval: metadata.interval,
+            stateFields: metadata.stateFields
         )
     }
 
@@ -76,9 +94,12 @@ public struct SetTracker: Sendable {
             var next = Run(label: label)
             next.times = Array(current.times[kept...])
             next.smoothed = Array(current.smoothed[(kept * outputCount)...])
+            next.reps = Array(current.reps[kept...])
+            next.ownFrom = movedBack
             if kept > 0 {
                 current.times.removeLast(movedBack)
                 current.smoothed.removeLast(movedBack * outputCount)
+                current.reps.removeLast(movedBack)
                 finished.append(segment(of: current))
             }
             run = next
@@ -87,13 +108,18 @@ public struct SetTracker: Sendable {
         }
         run?.times.append(timestamp)
         run?.smoothed.append(contentsOf: state.smoothed)
+        run?.reps.append(state.reps)
+        run?.shownReps = state.reps
         latestState = state
         latestTimestamp = timestamp
     }
 
     /// Adds one processed frame from the raw `next_state` values.
     public mutating func consume(timestamp: TimeInterval, nextState: [Float]) throws {
-        try consume(timestamp: timestamp, state: StateVector(nextState, classCount: classCount, restClass: restClass))
+        try consume(
+            timestamp: timestamp,
+            state: StateVector(nextState, classCount: classCount, restClass: restClass, fields: stateFields)
+        )
     }
 
     /// Forgets every frame, as at the start of a new session.
@@ -113,7 +139,8 @@ public struct SetTracker: Sendable {
             isRest: state.isRest,
             confidence: state.shownConfidence,
             smoothed: Array(state.smoothed),
-            timestamp: timestamp
+            timestamp: timestamp,
+            reps: state.reps
         )
     }
 
@@ -141,7 +168,10 @@ public struct SetTracker: Sendable {
     private func segment(of run: Run) -> Segment {
         let isRest = run.label == classCount
         var confidence: Double?
+        var reps: Int?
         if !isRest {
+            let last = run.times.count - 1
+            reps = last >= run.ownFrom ? run.shownReps : run.reps[last]
             var total = 0.0
             for frame in run.times.indices {
                 total += Double(run.smoothed[frame * outputCount + run.label])
@@ -154,7 +184,8 @@ public struct SetTracker: Sendable {
             isRest: isRest,
             start: run.times[0],
             end: run.times[run.times.count - 1] + interval,
-            meanConfidence: confidence
+            meanConfidence: confidence,
+            reps: reps
         )
     }
 }

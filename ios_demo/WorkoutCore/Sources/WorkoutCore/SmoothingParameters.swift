@@ -17,6 +17,12 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
     public var minSet: TimeInterval
     /// Rest must be proposed this long before it is shown.
     public var minRest: TimeInterval
+    /// Time constant of the rep counter's baseline, in seconds.
+    public var repTau: TimeInterval
+    /// How far (in log-odds) the tracked exercise must rise above and dip under its baseline for a rep.
+    public var repHysteresis: Double
+    /// Shortest time between two counted reps.
+    public var minRep: TimeInterval
 
     public init(
         interval: TimeInterval = 0.2,
@@ -25,7 +31,10 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
         exit: Double = 0.45,
         floor: Double = 0.5,
         minSet: TimeInterval = 1.0,
-        minRest: TimeInterval = 1.0
+        minRest: TimeInterval = 1.0,
+        repTau: TimeInterval = 1.5,
+        repHysteresis: Double = 0.3,
+        minRep: TimeInterval = 0.6
     ) {
         self.interval = interval
         self.tau = tau
@@ -34,6 +43,25 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
         self.floor = floor
         self.minSet = minSet
         self.minRest = minRest
+        self.repTau = repTau
+        self.repHysteresis = repHysteresis
+        self.minRep = minRep
+    }
+
+    /// Exports from before rep counting do not write the rep keys; they get the defaults.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = SmoothingParameters()
+        interval = try container.decode(TimeInterval.self, forKey: .interval)
+        tau = try container.decode(TimeInterval.self, forKey: .tau)
+        enter = try container.decode(Double.self, forKey: .enter)
+        exit = try container.decode(Double.self, forKey: .exit)
+        floor = try container.decode(Double.self, forKey: .floor)
+        minSet = try container.decode(TimeInterval.self, forKey: .minSet)
+        minRest = try container.decode(TimeInterval.self, forKey: .minRest)
+        repTau = try container.decodeIfPresent(TimeInterval.self, forKey: .repTau) ?? defaults.repTau
+        repHysteresis = try container.decodeIfPresent(Double.self, forKey: .repHysteresis) ?? defaults.repHysteresis
+        minRep = try container.decodeIfPresent(TimeInterval.self, forKey: .minRep) ?? defaults.minRep
     }
 
     /// Weight of a new frame in the moving average, so the time constant holds for any
@@ -46,6 +74,10 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
     public var minSetSteps: Int { Self.steps(minSet, interval: interval) }
     /// Steps rest must be proposed before it is shown.
     public var minRestSteps: Int { Self.steps(minRest, interval: interval) }
+    /// Weight of a new frame in the rep counter's baseline: `1 - exp(-interval / rep_tau)`.
+    public var repAlpha: Double { 1 - exp(-interval / repTau) }
+    /// Steps between two counted reps, at least.
+    public var minRepSteps: Int { Self.steps(minRep, interval: interval) }
 
     /// Whole steps, so float32 graphs and float64 references agree on every comparison.
     private static func steps(_ seconds: TimeInterval, interval: TimeInterval) -> Int {
@@ -60,5 +92,8 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
         case floor
         case minSet = "min_set_s"
         case minRest = "min_rest_s"
+        case repTau = "rep_tau_s"
+        case repHysteresis = "rep_hysteresis"
+        case minRep = "min_rep_s"
     }
 }

@@ -4,6 +4,13 @@ public enum StateVectorError: Error, Equatable, Sendable, CustomStringConvertibl
     case wrongLength(expected: Int, got: Int)
     case badLabel(name: String, value: Float, classCount: Int)
     case badHeld(value: Float)
+    case badReps(value: Float)
+    /// The field map does not say where a field the app reads sits.
+    case missingField(name: String)
+    /// A field sits among the smoothed probabilities or past the end of the state.
+    case badFieldIndex(name: String, index: Int, size: Int)
+    /// Two fields share a slot.
+    case sharedFieldIndex
 
     public var description: String {
         switch self {
@@ -15,6 +22,14 @@ public enum StateVectorError: Error, Equatable, Sendable, CustomStringConvertibl
             return "the \(name) must be a whole number from 0 to \(classCount), got \(value)"
         case .badHeld(let value):
             return "the held step count must be a whole number ≥ 0, got \(value)"
+        case .badReps(let value):
+            return "the rep count must be a whole number ≥ 0, got \(value)"
+        case .missingField(let name):
+            return "the state fields do not list \"\(name)\""
+        case .badFieldIndex(let name, let index, let size):
+            return "the state field \"\(name)\" sits at \(index), outside the fields of a state of \(size) values"
+        case .sharedFieldIndex:
+            return "two state fields share one index"
         }
     }
 }

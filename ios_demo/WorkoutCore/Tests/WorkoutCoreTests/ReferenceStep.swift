@@ -1,3 +1,4 @@
+import Foundation
 import WorkoutCore
 
 /// The step of docs/smoothing.md (gymnos_edge/sets/smoothing.py `step`), replayed in
@@ -11,14 +12,17 @@ enum ReferenceStep {
         restClass ? outputCount - 1 : outputCount
     }
 
-    /// Uniform smoothed probabilities, showing rest, no candidate held.
+    /// Probabilities are clipped to [repEps, 1 - repEps] before their log-odds.
+    static let repEps = 1e-3
+
+    /// Uniform smoothed probabilities, showing rest, no candidate held, no exercise tracked, no reps.
     static func initialState(outputCount: Int, restClass: Bool) -> [Float] {
         let rest = Float(restIndex(outputCount: outputCount, restClass: restClass))
         // 1/N in float64, then float32, as NumPy fills it.
-        return Array(repeating: Float(1.0 / Double(outputCount)), count: outputCount) + [rest, rest, 0]
+        return Array(repeating: Float(1.0 / Double(outputCount)), count: outputCount) + [rest, rest, 0, rest, 0, 0, 0, 0, 0]
     }
 
-    /// One step: `state` holds N + 3 values for the N = `probs.count` outputs.
+    /// One step: `state` holds N + 9 values for the N = `probs.count` outputs.
     static func next(
         _ state: [Float],
         probs: [Float],
@@ -60,6 +64,80 @@ enum ReferenceStep {
         held = proposal == candidate ? held + 1 : 1
         let needed = Float(proposal == rest ? params.minRestSteps : params.minSetSteps)
         let nextShown = held >= needed ? proposal : shown
-        return ema + [nextShown, proposal, held]
+        let reps = countReps(
+            state, probs: probs, ema: ema,
+            shown: shown, candidate: candidate, proposal: proposal, nextShown: nextShown,
+            params: params, restClass: restClass
+        )
+        return ema + [nextShown, proposal, held] + reps
+    }
+
+    /// The rep fields of the next state (docs/smoothing.md, "Counting reps"), `_count_reps`:
+    /// rep_class, rep_baseline, rep_armed, rep_since, rep_rising, reps.
+    static func countReps(
+        _ state: [Float],
+        probs: [Float],
+        ema: [Float],
+        shown: Float,
+        candidate: Float,
+        proposal: Float,
+        nextShown: Float,
+        params: SmoothingParameters,
+        restClass: Bool
+    ) -> [Float] {
+        let n = probs.count
+        let rest = Float(restIndex(outputCount: n, restClass: restClass))
+        let trackedBefore = state[n + 3]
+        var baseline = state[n + 4]
+        var armed = state[n + 5]
+        var since = state[n + 6]
+        var rising = state[n + 7]
+        var reps = state[n + 8]
+
+        // The exercise the machine is about: what it proposes, else what it shows, else the likeliest exercise.
+        let exercises = restClass ? n - 1 : n
+        var topExercise = 0
+        for index in 1..<exercises where ema[index] > ema[topExercise] {  // the first index on ties
+            topExercise = index
+        }
+        var tracked = nextShown < rest ? nextShown : Float(topExercise)
+        tracked = proposal < rest ? proposal : tracked
+        let trackedIndex = Int(tracked)
+        let p = min(max(probs[trackedIndex], Float(repEps)), Float(1 - repEps))
+        let logOdds = log(p) - log(Float(1) - p)
+
+        // A newly tracked or newly proposed exercise starts at its own level: its first dip counts.
+        let switched = tracked != trackedBefore
+        let proposed = proposal == tracked && proposal != candidate
+        if switched || proposed {
+            baseline = logOdds
+        } else {
+            let difference = logOdds - baseline
+            let update = Float(params.repAlpha) * difference
+            baseline = baseline + update
+        }
+        let deviation = logOdds - baseline
+        if switched || proposed {
+            armed = 1
+        }
+        since = min(since + 1, Float(params.minRepSteps))
+        let dip = armed > 0.5 && deviation < -Float(params.repHysteresis)
+        let rep = dip && since >= Float(params.minRepSteps)
+        let counted: Float = rep ? 1 : 0
+        let up = deviation > Float(params.repHysteresis)
+        armed = rep ? 0 : (up ? 1 : armed)
+        since = rep ? 0 : since
+
+        // The count restarts whenever the tracked exercise is neither proposed nor rising.
+        let oldValue = state[trackedIndex]
+        let newValue = ema[trackedIndex]
+        let restart = switched || (proposal != tracked && newValue - oldValue < Float(1e-3))
+        rising = restart ? 0 : rising + counted
+        let kept = tracked == nextShown ? reps + counted : reps
+        reps = nextShown != shown ? rising : kept
+        if nextShown == rest {
+            reps = 0
+        }
+        return [tracked, baseline, armed, since, rising, reps]
     }
 }

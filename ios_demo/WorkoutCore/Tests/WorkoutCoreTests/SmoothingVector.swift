@@ -8,11 +8,16 @@ struct SmoothingVector: Decodable {
         var alpha: Double
         var minSetSteps: Int
         var minRestSteps: Int
+        /// Older files derive nothing for the rep counter.
+        var repAlpha: Double?
+        var minRepSteps: Int?
 
         enum CodingKeys: String, CodingKey {
             case alpha
             case minSetSteps = "min_set_steps"
             case minRestSteps = "min_rest_steps"
+            case repAlpha = "rep_alpha"
+            case minRepSteps = "min_rep_steps"
         }
     }
 
@@ -23,8 +28,11 @@ struct SmoothingVector: Decodable {
         var end: Double
         var duration: Double
         var meanConfidence: Double
+        /// The set's rep count; older files have none.
+        var reps: Int?
 
         enum CodingKeys: String, CodingKey {
+            case reps
             case label
             case labelIndex = "label_index"
             case start = "start_s"
@@ -59,6 +67,8 @@ struct SmoothingVector: Decodable {
     var states: [[Float]]
     var smoothed: [[Float]]
     var labelsOut: [Int]
+    /// The state's rep count after each step; older files have none.
+    var repsOut: [Int]?
     var sets: [Set]
     var rests: [Rest]
 
@@ -74,6 +84,7 @@ struct SmoothingVector: Decodable {
         case states
         case smoothed
         case labelsOut = "labels_out"
+        case repsOut = "reps_out"
         case sets
         case rests
     }
@@ -91,6 +102,7 @@ struct SmoothingVector: Decodable {
         states = try container.decode([[Float]].self, forKey: .states)
         smoothed = try container.decode([[Float]].self, forKey: .smoothed)
         labelsOut = try container.decode([Int].self, forKey: .labelsOut)
+        repsOut = try container.decodeIfPresent([Int].self, forKey: .repsOut)
         sets = try container.decode([Set].self, forKey: .sets)
         rests = try container.decode([Rest].self, forKey: .rests)
     }

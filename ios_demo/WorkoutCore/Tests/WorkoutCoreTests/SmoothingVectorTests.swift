@@ -34,11 +34,12 @@ final class SmoothingVectorTests: XCTestCase {
             restClass: vector.restClass,
             imageSize: 96,
             smoothing: vector.params,
-            initialState: vector.initialState
+            initialState: vector.initialState,
+            stateFields: StateVector.defaultFields(outputCount: vector.labels.count + (vector.restClass ? 1 : 0))
         )
     }
 
-    /// Probabilities hold K values, K + 1 with a rest class; states N + 3; derived values match.
+    /// Probabilities hold K values, K + 1 with a rest class; states N + 9; derived values match.
     private func checkShapes(_ vector: SmoothingVector, file: String) {
         let metadata = metadata(of: vector)
         XCTAssertNoThrow(try metadata.validate(), "\(file): metadata")
@@ -54,6 +55,9 @@ final class SmoothingVectorTests: XCTestCase {
         XCTAssertEqual(vector.params.alpha, vector.derived.alpha, accuracy: 1e-12, "\(file): alpha")
         XCTAssertEqual(vector.params.minSetSteps, vector.derived.minSetSteps, "\(file): min_set_steps")
         XCTAssertEqual(vector.params.minRestSteps, vector.derived.minRestSteps, "\(file): min_rest_steps")
+        XCTAssertEqual(vector.params.repAlpha, vector.derived.repAlpha ?? .nan, accuracy: 1e-12, "\(file): rep_alpha")
+        XCTAssertEqual(vector.params.minRepSteps, vector.derived.minRepSteps, "\(file): min_rep_steps")
+        XCTAssertEqual(metadata.stateSize, metadata.outputCount + StateVector.extraCount, "\(file): state_size")
         let initial = ReferenceStep.initialState(outputCount: metadata.outputCount, restClass: vector.restClass)
         XCTAssertEqual(vector.initialState, initial, "\(file): initial_state")
         let rest = ReferenceStep.restIndex(outputCount: metadata.outputCount, restClass: vector.restClass)
@@ -73,9 +77,25 @@ final class SmoothingVectorTests: XCTestCase {
                 XCTAssertEqual(state[index], expected[index], accuracy: 1e-6, "\(file): step \(step) smoothed \(index)")
                 XCTAssertEqual(state[index], vector.smoothed[step][index], accuracy: 1e-6, "\(file): step \(step) smoothed")
             }
-            XCTAssertEqual(Array(state[n...]), Array(expected[n...]), "\(file): step \(step) shown, candidate, held")
+            // Every field exactly but the rep baseline, a float32 log-odds whose last bit may differ
+            // between NumPy's log and the platform's.
+            let baseline = n + 4
+            var diverged = false
+            for index in n..<expected.count {
+                let name = "\(file): step \(step) \(StateVector.fieldNames[index - n])"
+                if index == baseline {
+                    XCTAssertEqual(state[index], expected[index], accuracy: Float(tolerance), name)
+                    diverged = diverged || abs(state[index] - expected[index]) > Float(tolerance)
+                } else {
+                    XCTAssertEqual(state[index], expected[index], name)
+                    diverged = diverged || state[index] != expected[index]
+                }
+            }
             XCTAssertEqual(Int(state[n]), vector.labelsOut[step], "\(file): step \(step) label")
-            if state[n...] != expected[n...] { return }  // one divergence is enough; the rest would follow it
+            if let repsOut = vector.repsOut {
+                XCTAssertEqual(Int(state[n + 8]), repsOut[step], "\(file): step \(step) reps")
+            }
+            if diverged { return }  // one divergence is enough; the rest would follow it
         }
     }
 
@@ -92,14 +112,19 @@ final class SmoothingVectorTests: XCTestCase {
             labels: vector.labels,
             restLabel: vector.restLabel,
             restClass: vector.restClass,
-            interval: vector.params.interval
+            interval: vector.params.interval,
+            stateFields: metadata(of: vector).stateFields
         )
         for (step, values) in vector.states.enumerated() {
             do {
-                let state = try StateVector(values, classCount: classCount, restClass: vector.restClass)
+                let state = try metadata(of: vector).state(values)
+                if let repsOut = vector.repsOut {
+                    XCTAssertEqual(state.reps, repsOut[step], "\(file): reps of step \(step)")
+                }
                 XCTAssertEqual(state.shownLabel, vector.labelsOut[step], "\(file): shown label of step \(step)")
                 XCTAssertEqual(state.isRest, vector.labelsOut[step] == classCount, "\(file): rest at step \(step)")
-                try tracker.consume(timestamp: Double(step) * vector.params.interval, state: state)
+                try tracker.consume(timestamp: Double(step) * vector.params.interval, nextState: values)
+                XCTAssertEqual(tracker.current?.reps, state.reps, "\(file): live reps of step \(step)")
             } catch {
                 return XCTFail("\(file): step \(step): \(error)")
             }
@@ -115,6 +140,9 @@ final class SmoothingVectorTests: XCTestCase {
             XCTAssertEqual(got.end, want.end, accuracy: tolerance, "\(name) end")
             XCTAssertEqual(got.duration, want.duration, accuracy: tolerance, "\(name) duration")
             XCTAssertEqual(got.meanConfidence ?? .nan, want.meanConfidence, accuracy: tolerance, "\(name) confidence")
+            if let reps = want.reps {
+                XCTAssertEqual(got.reps, reps, "\(name) reps")
+            }
         }
 
         let rests = tracker.rests

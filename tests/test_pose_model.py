@@ -1,0 +1,153 @@
+"""The pose path end to end on tiny demo data: train, cache, predict, export, and the export's parity."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gymnos_edge.common.contract import POSE_JOINTS, Backbone
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig
+from gymnos_edge.export.exporter import ExportOptions, export_run
+from gymnos_edge.export.formats import Quantization
+from gymnos_edge.export.frames import synthetic_keypoints
+from gymnos_edge.features.keypoints import HEAD_FEATURES, MOTION_STATE
+from gymnos_edge.training.heads import Head
+from gymnos_edge.training.train import TrainConfig, train
+
+SAMPLING = SamplingConfig(every_s=0.5, image_size=320, resize=ResizePolicy.fit)
+
+
+def _config(manifest, folder, **changes):
+    values = dict(manifest=manifest, out=folder / "runs" / "pose", backbone=Backbone.pose, epochs=3,
+                  sampling=SAMPLING, cache_dir=folder / "cache")  # fmt: skip
+    return TrainConfig(**{**values, **changes})
+
+
+@pytest.fixture(scope="module")
+def pose_run(tmp_path_factory, demo_manifest, pose_files):
+    folder = tmp_path_factory.mktemp("pose")
+    return folder, train(_config(demo_manifest, folder))
+
+
+def test_a_pose_run_records_its_estimator_and_features(pose_run, pose_files):
+    _, result = pose_run
+    meta = result.run.metadata
+    assert meta.backbone == "pose" and meta.head == Head.mlp.value and meta.rest_class
+    assert meta.pose["joints"] == list(POSE_JOINTS) and meta.pose["model_fingerprint"] == pose_files.fingerprint()
+    assert meta.pose["estimator_settings"]["track"] is True and meta.resize == "fit"
+    assert int(result.run.load_model().input_shape[-1]) == HEAD_FEATURES
+    assert all(0 <= report.balanced_accuracy <= 1 for report in result.reports.values())
+
+
+def test_the_feature_cache_is_keyed_by_the_pose_model(pose_run, demo_manifest):
+    folder, _ = pose_run
+    again = train(_config(demo_manifest, folder, out=folder / "runs" / "again", head=Head.linear))
+    assert again.frames_computed == 0  # same estimator, same frames: all from the cache
+    assert again.head_fit["linear"]["l2"] > 0
+    untracked = train(_config(demo_manifest, folder, out=folder / "runs" / "untracked", track=False, epochs=1))
+    assert untracked.frames_computed > 0  # other estimator settings, other keypoints
+
+
+def test_pose_options_are_checked(demo_manifest, tmp_path):
+    with pytest.raises(UserError, match="does not fit the pose backbone"):
+        _config(demo_manifest, tmp_path, head=Head.flatten)
+    with pytest.raises(UserError, match="would distort the body"):
+        _config(demo_manifest, tmp_path, sampling=SamplingConfig(every_s=0.5, image_size=320))
+
+
+def test_predict_runs_the_estimator_then_the_head(pose_run, demo_manifest):
+    from gymnos_edge.data.manifest import load_manifest
+    from gymnos_edge.inference.open_model import open_frame_model
+    from gymnos_edge.inference.predict import predict_video
+
+    _, result = pose_run
+    model = open_frame_model(result.run.folder)
+    video = load_manifest(demo_manifest).videos[0]
+    first = predict_video(video, model)
+    assert first.probs.shape[1] == 3 and np.allclose(first.probs.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_array_equal(predict_video(video, model).probs, first.probs)  # reset per video
+
+
+def test_a_pose_model_fed_other_estimator_files_is_refused(pose_run, tmp_path, pose_files):
+    from gymnos_edge.inference.open_model import open_frame_model
+
+    _, result = pose_run
+    (tmp_path / "pose_detection.tflite").write_bytes(pose_files.detector.read_bytes())
+    (tmp_path / "pose_landmark_full.tflite").write_bytes(b"other")
+    with pytest.raises(UserError, match="not the ones this model was trained with"):
+        open_frame_model(result.run.folder, pose_model=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def pose_export(pose_run):
+    folder, result = pose_run
+    options = ExportOptions(quantizations=(Quantization.fp32, Quantization.fp16), coreml=True,
+                            out=folder / "export")  # fmt: skip
+    return result.run, export_run(result.run.folder, options)
+
+
+def test_the_pose_export_validates_itself(pose_export):
+    _, exported = pose_export
+    assert exported.validations and all(v.ok for v in exported.validations)
+    metadata = json.loads((exported.folder / "metadata.json").read_text())
+    assert metadata["input"] == "keypoints" and metadata["joints"] == list(POSE_JOINTS)
+    assert metadata["inputs"] == {"keypoints": "keypoints", "state": "state_in"}
+    n = len(metadata["labels"]) + 1
+    assert metadata["state_size"] == n + 3 + MOTION_STATE == len(metadata["initial_state"])
+    assert metadata["state_layout"] == {"set_tracker": n + 3, "motion": MOTION_STATE}
+
+
+def test_tflite_replays_python_exactly_along_a_keypoint_sequence(pose_export):
+    from gymnos_edge.inference.litert_model import TFLiteModel
+    from gymnos_edge.inference.pose_model import KerasPoseModel
+
+    run, exported = pose_export
+    model = TFLiteModel(exported.folder / "model_fp32.tflite")
+    assert model.is_pose and model.labels == run.metadata.labels
+    keypoints = synthetic_keypoints(40, seed=11)
+    reference = KerasPoseModel(run)
+    expected = np.concatenate([reference.keypoint_probabilities(keypoints[:13]),
+                               reference.keypoint_probabilities(keypoints[13:])])  # fmt: skip
+    model.reset()
+    np.testing.assert_allclose(model.keypoint_probabilities(keypoints), expected, atol=1e-5)
+    with pytest.raises(UserError, match="keypoints of shape"):
+        model.step(np.zeros((17, 2), np.float32))
+
+
+def test_the_core_ml_pose_package_has_the_expected_spec(pose_export):
+    from gymnos_edge.export import coreml
+
+    _, exported = pose_export
+    metadata = json.loads((exported.folder / "metadata.json").read_text())
+    assert coreml.spec_problems(exported.folder / "GymnosEdge.mlpackage", metadata) == []
+    spec = coreml._coremltools().utils.load_spec(str(exported.folder / "GymnosEdge.mlpackage"))
+    assert [f.name for f in spec.description.input] == ["keypoints", "state_in"]
+    assert json.loads(spec.description.metadata.userDefined["joints"]) == list(POSE_JOINTS)
+
+
+def test_int8_is_refused_for_a_pose_model(pose_run):
+    _, result = pose_run
+    with pytest.raises(UserError, match="int8 buys nothing"):
+        export_run(result.run.folder, ExportOptions(quantizations=(Quantization.int8,), coreml=False, validate=False))
+
+
+def test_the_cli_trains_and_evaluates_a_pose_model(demo_manifest, pose_files, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from gymnos_edge.cli.app import app
+
+    monkeypatch.setenv("GYMNOS_EDGE_CACHE", str(tmp_path / "cache"))  # no pose files there: --pose-model gives them
+    runner = CliRunner()
+    models = str(pose_files.detector.parent)
+    out = tmp_path / "runs" / "cli"
+    result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", "pose", "--head", "linear", "--every", "0.5",
+                                 "--image-size", "320", "--out", str(out), "--pose-model", models])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "balanced" in result.output and "Linear head: L2" in result.output
+    result = runner.invoke(app, ["evaluate", str(demo_manifest), "--model", str(out), "--split", "all",
+                                 "--pose-model", models])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (out / "report" / "evaluation_all.json").is_file()
+    result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", "pose", "--head", "gap"])
+    assert result.exit_code == 1 and "does not fit the pose backbone" in result.output
