@@ -1,7 +1,7 @@
 import SwiftUI
 import WorkoutCore
 
-/// The label shown now, its confidence and how long the set or rest has lasted.
+/// The label shown now, the reps of the set in progress, its confidence and how long the set or rest has lasted.
 struct LiveLabelView: View {
     let live: LiveLabel?
     /// The run in progress: the set being done, or the rest.
@@ -16,6 +16,10 @@ struct LiveLabelView: View {
                     .lineLimit(1)
                     .minimumScaleFactor(0.6)
                 Spacer()
+                if let live, !live.isRest {
+                    Text(DisplayText.reps(live.reps))
+                        .font(.title2.bold().monospacedDigit())
+                }
                 if let current {
                     Text(DisplayText.duration(current.duration))
                         .font(.title2.monospacedDigit())

@@ -1,7 +1,7 @@
 import SwiftUI
 import WorkoutCore
 
-/// Every set so far with its duration and mean confidence, and the rests around them; newest first.
+/// Every set so far with its rep count, duration and mean confidence, and the rests around them; newest first.
 ///
 /// Rows follow `gymnos-edge predict`: every run of the shown label in time order, a set
 /// numbered with its confidence, a rest (label K, with or without a trained rest class)
@@ -71,7 +71,8 @@ struct SetListView: View {
                 .font(.headline.monospacedDigit())
                 .frame(width: 28, alignment: .leading)
             VStack(alignment: .leading, spacing: 2) {
-                Text(DisplayText.label(segment.label)).font(.headline)
+                // "Squat · 8 reps": the count the set ended with, or the running count while in progress.
+                Text(DisplayText.set(segment.label, reps: segment.reps)).font(.headline)
                 if inProgress {
                     Text("in progress").font(.caption).foregroundColor(.green)
                 }

@@ -23,4 +23,15 @@ public enum DisplayText {
         let clamped = fraction.isFinite ? min(1, max(0, fraction)) : 0
         return "\(Int((clamped * 100).rounded()))%"
     }
+
+    /// "1 rep", "8 reps".
+    public static func reps(_ count: Int) -> String {
+        count == 1 ? "1 rep" : "\(max(0, count)) reps"
+    }
+
+    /// "Squat · 8 reps"; the name alone when no count is known.
+    public static func set(_ name: String, reps count: Int?) -> String {
+        guard let count else { return label(name) }
+        return "\(label(name)) · \(reps(count))"
+    }
 }

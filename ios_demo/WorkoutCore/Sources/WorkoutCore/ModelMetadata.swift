@@ -106,8 +106,8 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
         self.imageSize = imageSize
         self.resize = resize
         self.interval = smoothing.interval
-        let outputs = StateVector.outputCount(classCount: labels.count, restClass: restClass)
-        self.stateSize = outputs + (stateFields?.count ?? StateVector.extraCount)
+        let outputCount = StateVector.outputCount(classCount: labels.count, restClass: restClass)
+        self.stateSize = outputCount + (stateFields?.count ?? StateVector.extraCount)
         self.stateFields = stateFields
         self.initialState = initialState
         self.smoothing = smoothing

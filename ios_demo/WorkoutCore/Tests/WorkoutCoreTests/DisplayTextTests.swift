@@ -22,4 +22,13 @@ final class DisplayTextTests: XCTestCase {
         XCTAssertEqual(DisplayText.percent(1.2), "100%")
         XCTAssertEqual(DisplayText.percent(-0.1), "0%")
     }
+
+    func testRepCounts() {
+        XCTAssertEqual(DisplayText.reps(0), "0 reps")
+        XCTAssertEqual(DisplayText.reps(1), "1 rep")
+        XCTAssertEqual(DisplayText.reps(8), "8 reps")
+        XCTAssertEqual(DisplayText.set("squat", reps: 8), "Squat · 8 reps")
+        XCTAssertEqual(DisplayText.set("overhead_press", reps: 1), "Overhead press · 1 rep")
+        XCTAssertEqual(DisplayText.set("squat", reps: nil), "Squat")
+    }
 }

@@ -13,16 +13,23 @@ final class ModelMetadataTests: XCTestCase {
             "image_size": 96,
             "resize": "squash",
             "interval_s": 0.2,
-            "state_size": 5,
-            "initial_state": [0.5, 0.5, 2, 2, 0],
+            "state_size": 11,
+            "initial_state": [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0],
+            "state_fields": fields(outputCount: 2),
             "smoothing": [
                 "interval_s": 0.2, "tau_s": 0.6, "enter": 0.7, "exit": 0.45,
                 "floor": 0.5, "min_set_s": 1.0, "min_rest_s": 1.0,
+                "rep_tau_s": 1.5, "rep_hysteresis": 0.3, "min_rep_s": 0.6,
             ],
             "model_file": "GymnosEdge.mlpackage",
             "inputs": ["image": "image", "state": "state_in"],
             "outputs": ["probs": "probs", "smoothed": "smoothed", "label": "label", "next_state": "next_state"],
         ]
+    }
+
+    /// `state_fields` as the exporter writes it: name → index, after the N outputs.
+    private func fields(outputCount: Int) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: StateVector.fieldNames.enumerated().map { ($0.element, outputCount + $0.offset) })
     }
 
     private func decode(_ object: [String: Any]) throws -> ModelMetadata {
@@ -48,8 +55,10 @@ final class ModelMetadataTests: XCTestCase {
         XCTAssertEqual(metadata.imageSize, 96)
         XCTAssertEqual(metadata.resize, .squash)
         XCTAssertEqual(metadata.interval, 0.2)
-        XCTAssertEqual(metadata.stateSize, 5)
-        XCTAssertEqual(metadata.initialState, [0.5, 0.5, 2, 2, 0])
+        XCTAssertEqual(metadata.stateSize, 11)
+        XCTAssertEqual(metadata.initialState, [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0])
+        XCTAssertEqual(metadata.stateFields?["reps"], 10)
+        XCTAssertEqual(metadata.smoothing.minRepSteps, 3)
         XCTAssertEqual(metadata.smoothing, SmoothingParameters())
         XCTAssertEqual(metadata.modelFile, "GymnosEdge.mlpackage")
         XCTAssertEqual(metadata.modelName, "GymnosEdge")
@@ -65,8 +74,9 @@ final class ModelMetadataTests: XCTestCase {
     private func exportedWithRestClass() -> [String: Any] {
         var object = exported()
         object["rest_class"] = true
-        object["state_size"] = 6
-        object["initial_state"] = [1.0 / 3, 1.0 / 3, 1.0 / 3, 2, 2, 0]
+        object["state_size"] = 12
+        object["initial_state"] = [1.0 / 3, 1.0 / 3, 1.0 / 3, 2, 2, 0, 2, 0, 0, 0, 0, 0]
+        object["state_fields"] = fields(outputCount: 3)
         return object
     }
 
@@ -86,7 +96,7 @@ final class ModelMetadataTests: XCTestCase {
         XCTAssertEqual(metadata.labels, ["squat", "overhead_press"])
         XCTAssertEqual(metadata.classCount, 2)
         XCTAssertEqual(metadata.outputCount, 3)
-        XCTAssertEqual(metadata.stateSize, 6)
+        XCTAssertEqual(metadata.stateSize, 12)
         XCTAssertEqual(metadata.name(ofLabel: 2), "rest")
         let initial = try metadata.state(metadata.initialState)
         XCTAssertTrue(initial.isRest)
@@ -99,23 +109,24 @@ final class ModelMetadataTests: XCTestCase {
             imageSize: 96,
             initialState: metadata.initialState
         )
-        XCTAssertEqual(built.stateSize, 6)
+        XCTAssertEqual(built.stateSize, 12)
         XCTAssertNoThrow(try built.validate())
     }
 
     func testAStateThatDoesNotCountTheRestClassIsRefused() {
         var object = exportedWithRestClass()
-        object["state_size"] = 5
-        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 6 for 2 classes plus rest, got 5"))
+        object["state_size"] = 11
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 12 for 2 classes plus rest, got 11"))
 
         object = exportedWithRestClass()
-        object["initial_state"] = [0.5, 0.5, 2, 2, 0]
-        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 6 values, got 5"))
+        object["initial_state"] = [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0]
+        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 12 values, got 11"))
 
         // A rest-class state read as if there were none.
         object = exportedWithRestClass()
         object["rest_class"] = nil
-        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 5 for 2 classes, got 6"))
+        object["state_fields"] = nil
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 11 for 2 classes, got 12"))
 
         object = exportedWithRestClass()
         object["rest_class"] = "yes"
@@ -231,11 +242,11 @@ final class ModelMetadataTests: XCTestCase {
     func testValuesThatDoNotFitTheModelAreRefused() {
         var object = exported()
         object["state_size"] = 4
-        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 5 for 2 classes, got 4"))
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 11 for 2 classes, got 4"))
 
         object = exported()
         object["initial_state"] = [0.5, 0.5, 2, 2]
-        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 5 values, got 4"))
+        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 11 values, got 4"))
 
         object = exported()
         object["labels"] = [String]()
@@ -271,5 +282,58 @@ final class ModelMetadataTests: XCTestCase {
             XCTAssertEqual(text.last, ".", text)
         }
         XCTAssertTrue(ModelMetadataError.fileNotFound(name: "metadata.json").description.contains("gymnos-edge export"))
+    }
+
+    func testStateFieldsAreOptionalAndTheFixedLayoutIsTheFallback() throws {
+        var object = exported()
+        object["state_fields"] = nil
+        var smoothing = object["smoothing"] as! [String: Any]
+        for key in ["rep_tau_s", "rep_hysteresis", "min_rep_s"] {
+            smoothing[key] = nil
+        }
+        object["smoothing"] = smoothing
+        let metadata = try decode(object)
+        XCTAssertNil(metadata.stateFields)
+        XCTAssertEqual(metadata.smoothing, SmoothingParameters(), "the rep parameters default")
+        XCTAssertEqual(try metadata.state([0.9, 0.1, 0, 0, 5, 0, 0, 0, 0, 3, 2]).reps, 2)
+    }
+
+    func testAStateWithoutRepsIsRefused() {
+        // An export from before rep counting: N + 3 values.
+        var object = exported()
+        object["state_fields"] = nil
+        object["state_size"] = 5
+        object["initial_state"] = [0.5, 0.5, 2, 2, 0]
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 11 for 2 classes, got 5"))
+
+        object = exported()
+        var fields = self.fields(outputCount: 2)
+        fields["reps"] = nil
+        object["state_fields"] = fields
+        assertThrows(object, .invalidValue(key: "state_fields", reason: "the state fields do not list \"reps\""))
+
+        object = exported()
+        fields = self.fields(outputCount: 2)
+        fields["reps"] = 1
+        object["state_fields"] = fields
+        assertThrows(
+            object,
+            .invalidValue(
+                key: "state_fields",
+                reason: "the state field \"reps\" sits at 1, outside the fields of a state of 11 values"
+            )
+        )
+    }
+
+    func testStateFieldsPlaceTheReadings() throws {
+        var object = exported()
+        var fields = self.fields(outputCount: 2)
+        (fields["reps"], fields["shown"]) = (2, 10)
+        object["state_fields"] = fields
+        object["initial_state"] = [0.5, 0.5, 0, 2, 0, 2, 0, 0, 0, 0, 2]
+        let metadata = try decode(object)
+        let state = try metadata.state([0.9, 0.1, 6, 0, 5, 0, 0, 0, 0, 6, 0])
+        XCTAssertEqual(state.reps, 6)
+        XCTAssertEqual(state.shownLabel, 0)
     }
 }

@@ -12,7 +12,7 @@ final class SetTrackerTests: XCTestCase {
 
     /// A state as the graph returns it: smoothed probabilities, shown, candidate, held.
     private func state(_ smoothed: [Float], shown: Int, candidate: Int? = nil, held: Int) throws -> StateVector {
-        try StateVector(smoothed + [Float(shown), Float(candidate ?? shown), Float(held)], classCount: 2)
+        try StateVector(smoothed + [Float(shown), Float(candidate ?? shown), Float(held), 0, 0, 0, 0, 0, 0], classCount: 2)
     }
 
     /// Feeds frames at `index * 0.2` s, continuing the tracker's timeline.
@@ -129,12 +129,12 @@ final class SetTrackerTests: XCTestCase {
         XCTAssertThrowsError(try tracker.consume(timestamp: 1, state: state([0.5, 0.5], shown: rest, held: 2))) {
             XCTAssertEqual($0 as? SetTrackerError, .timestampNotIncreasing(previous: 1, got: 1))
         }
-        let threeClasses = try StateVector([0.3, 0.3, 0.4, 3, 3, 1], classCount: 3)
+        let threeClasses = try StateVector([0.3, 0.3, 0.4, 3, 3, 1, 0, 0, 0, 0, 0, 0], classCount: 3)
         XCTAssertThrowsError(try tracker.consume(timestamp: 2, state: threeClasses)) {
             XCTAssertEqual($0 as? SetTrackerError, .classCountMismatch(expected: 2, got: 3))
         }
         XCTAssertThrowsError(try tracker.consume(timestamp: 2, nextState: [0.5, 0.5, 2, 2])) {
-            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 5, got: 4))
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 11, got: 4))
         }
         XCTAssertEqual(tracker.latestTimestamp, 1, "a refused frame changes nothing")
     }
@@ -144,12 +144,12 @@ final class SetTrackerTests: XCTestCase {
         XCTAssertEqual(tracker.outputCount, 3)
         // Rest (its trained class leads) on frames 0-1; squat proposed from frame 2, shown from frame 3.
         let frames: [[Float]] = [
-            [0.1, 0.1, 0.8, 2, 2, 1],
-            [0.2, 0.1, 0.7, 2, 2, 2],
-            [0.7, 0.1, 0.2, 2, 0, 1],
-            [0.9, 0.05, 0.05, 0, 0, 2],
-            [0.6, 0.1, 0.3, 0, 2, 1],
-            [0.2, 0.1, 0.7, 2, 2, 2],
+            [0.1, 0.1, 0.8, 2, 2, 1, 0, 0, 0, 0, 0, 0],
+            [0.2, 0.1, 0.7, 2, 2, 2, 0, 0, 0, 0, 0, 0],
+            [0.7, 0.1, 0.2, 2, 0, 1, 0, 0, 0, 0, 0, 0],
+            [0.9, 0.05, 0.05, 0, 0, 2, 0, 0, 0, 0, 0, 0],
+            [0.6, 0.1, 0.3, 0, 2, 1, 0, 0, 0, 0, 0, 0],
+            [0.2, 0.1, 0.7, 2, 2, 2, 0, 0, 0, 0, 0, 0],
         ]
         for (index, values) in frames.enumerated() {
             try tracker.consume(timestamp: Double(index) * 0.2, nextState: values)
@@ -170,12 +170,12 @@ final class SetTrackerTests: XCTestCase {
 
     func testRefusesAStateWithOrWithoutARestClassThatTheTrackerDoesNotHave() throws {
         var tracker = makeTracker()
-        let withRest = try StateVector([0.2, 0.1, 0.7, 2, 2, 1], classCount: 2, restClass: true)
+        let withRest = try StateVector([0.2, 0.1, 0.7, 2, 2, 1, 0, 0, 0, 0, 0, 0], classCount: 2, restClass: true)
         XCTAssertThrowsError(try tracker.consume(timestamp: 0, state: withRest)) {
             XCTAssertEqual($0 as? SetTrackerError, .restClassMismatch(expected: false, got: true))
         }
-        XCTAssertThrowsError(try tracker.consume(timestamp: 0, nextState: [0.2, 0.1, 0.7, 2, 2, 1])) {
-            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 5, got: 6))
+        XCTAssertThrowsError(try tracker.consume(timestamp: 0, nextState: [0.2, 0.1, 0.7, 2, 2, 1, 0, 0, 0, 0, 0, 0])) {
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 11, got: 12))
         }
         var restTracker = SetTracker(labels: ["squat", "overhead_press"], restClass: true, interval: 0.2)
         XCTAssertThrowsError(try restTracker.consume(timestamp: 0, state: state([0.5, 0.5], shown: rest, held: 1))) {
@@ -195,7 +195,7 @@ final class SetTrackerTests: XCTestCase {
         tracker.reset()
         XCTAssertTrue(tracker.segments.isEmpty)
         XCTAssertNil(tracker.current)
-        XCTAssertNoThrow(try tracker.consume(timestamp: 0, nextState: [0.5, 0.5, 2, 2, 1]))
+        XCTAssertNoThrow(try tracker.consume(timestamp: 0, nextState: [0.5, 0.5, 2, 2, 1, 0, 0, 0, 0, 0, 0]))
     }
 
     func testBuildsFromMetadata() {
@@ -203,7 +203,7 @@ final class SetTrackerTests: XCTestCase {
             labels: ["squat", "overhead_press"],
             imageSize: 96,
             smoothing: SmoothingParameters(interval: 0.25),
-            initialState: [0.5, 0.5, 2, 2, 0]
+            initialState: [0.5, 0.5, 2, 2, 0, 0, 0, 0, 0, 0, 0]
         )
         let tracker = SetTracker(metadata: metadata)
         XCTAssertEqual(tracker.interval, 0.25)
@@ -215,9 +215,44 @@ final class SetTrackerTests: XCTestCase {
             labels: ["squat", "overhead_press"],
             restClass: true,
             imageSize: 96,
-            initialState: [third, third, third, 2, 2, 0]
+            initialState: [third, third, third, 2, 2, 0, 0, 0, 0, 0, 0, 0]
         )
         XCTAssertTrue(SetTracker(metadata: withRest).restClass)
         XCTAssertEqual(SetTracker(metadata: withRest).outputCount, 3)
+    }
+
+    func testASetCountsTheRepsOfTheLastFrameThatShowedIt() throws {
+        var tracker = makeTracker()
+        // Rest on frame 0; squat shown on frames 1-4 counting to 3; rest proposed from frame 3, shown on frame 5.
+        let frames: [(shown: Int, candidate: Int, held: Int, reps: Float)] = [
+            (rest, rest, 1, 0), (squat, squat, 1, 1), (squat, squat, 2, 2),
+            (squat, rest, 1, 2), (squat, rest, 2, 3), (rest, rest, 3, 0),
+        ]
+        for (index, frame) in frames.enumerated() {
+            let values: [Float] = [0.9, 0.1, Float(frame.shown), Float(frame.candidate), Float(frame.held), 0, 0, 0, 0, 0, frame.reps]
+            try tracker.consume(timestamp: Double(index) * 0.2, nextState: values)
+            XCTAssertEqual(tracker.current?.reps, Int(frame.reps), "live count of frame \(index)")
+            if index == 4 {
+                XCTAssertEqual(tracker.setInProgress?.reps, 3, "the set in progress counts what is shown")
+            }
+        }
+        let set = try XCTUnwrap(tracker.sets.first)
+        XCTAssertEqual(set.end, 0.6, accuracy: 1e-12, "dated back to the rest's first proposal")
+        XCTAssertEqual(set.reps, 3, "what the screen showed when the set ended")
+        XCTAssertEqual(tracker.rests.map(\.reps), [nil, nil])
+    }
+
+    func testReadsTheRepCountWhereTheMetadataSaysItIs() throws {
+        let metadata = ModelMetadata(
+            labels: ["squat", "overhead_press"],
+            imageSize: 96,
+            initialState: [0.5, 0.5, 0, 2, 2, 0],
+            stateFields: ["reps": 2, "shown": 3, "candidate": 4, "held": 5]
+        )
+        XCTAssertNoThrow(try metadata.validate())
+        var tracker = SetTracker(metadata: metadata)
+        try tracker.consume(timestamp: 0, nextState: [0.9, 0.1, 4, 0, 0, 1])
+        XCTAssertEqual(tracker.current?.reps, 4)
+        XCTAssertEqual(tracker.sets.first?.reps, 4)
     }
 }
