@@ -12,6 +12,7 @@ from gymnos_edge.export.exporter import ExportOptions, export_run
 from gymnos_edge.export.formats import Quantization
 from gymnos_edge.export.frames import synthetic_keypoints
 from gymnos_edge.features.keypoints import HEAD_FEATURES, MOTION_STATE
+from gymnos_edge.sets.smoothing import state_size
 from gymnos_edge.training.heads import Head
 from gymnos_edge.training.train import TrainConfig, train
 
@@ -94,8 +95,8 @@ def test_the_pose_export_validates_itself(pose_export):
     assert metadata["input"] == "keypoints" and metadata["joints"] == list(POSE_JOINTS)
     assert metadata["inputs"] == {"keypoints": "keypoints", "state": "state_in"}
     n = len(metadata["labels"]) + 1
-    assert metadata["state_size"] == n + 3 + MOTION_STATE == len(metadata["initial_state"])
-    assert metadata["state_layout"] == {"set_tracker": n + 3, "motion": MOTION_STATE}
+    assert metadata["state_size"] == state_size(n) + MOTION_STATE == len(metadata["initial_state"])
+    assert metadata["state_layout"] == {"set_tracker": state_size(n), "motion": MOTION_STATE}
 
 
 def test_tflite_replays_python_exactly_along_a_keypoint_sequence(pose_export):

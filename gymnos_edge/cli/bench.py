@@ -70,7 +70,7 @@ def bench_command(
     if len(results) > 1:
         _print_side_by_side(results)
     if any(result.every_model_failed for _, result in results):
-        errors.print("[bold red]error:[/] every exported model of an export failed; the status column says why")
+        errors.print("[bold red]error:[/] every exported model failed; the status column says why")
         raise typer.Exit(1)
 
 

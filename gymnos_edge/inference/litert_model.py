@@ -138,7 +138,7 @@ class TFLiteModel:
     @property
     def smoothing_state_size(self) -> int:
         """The state's first numbers, the set tracker's; a pose model's motion features follow."""
-        return self.n_outputs + 3
+        return state_size(self.n_outputs)
 
     def reset(self) -> None:
         """A new video: the state `keypoint_probabilities` carries starts again from the initial one."""
@@ -265,7 +265,8 @@ _FIELD_KINDS = {
     "inputs": "an object",
     "outputs": "an object",
 }
-_TENSORS = {"inputs": ("image", "state"), "outputs": ("probs", "smoothed", "label", "next_state")}
+_TENSORS = {"inputs": ("state",), "outputs": ("probs", "smoothed", "label", "next_state")}
+_FRAME_INPUTS = ("image", "keypoints")  # one of them: what a frame is fed as
 
 
 def check_export_metadata(metadata: Any, source: str) -> dict[str, Any]:
@@ -282,9 +283,13 @@ def check_export_metadata(metadata: Any, source: str) -> dict[str, Any]:
         for name in names
         if not isinstance(metadata[group].get(name), str)
     ]
+    if not any(isinstance(metadata["inputs"].get(name), str) for name in _FRAME_INPUTS):
+        problems.append("field 'inputs' must name the tensor 'image' (image models) or 'keypoints' (pose models)")
     outputs = len(metadata["labels"]) + int(metadata.get("rest_class", False))
-    if len(metadata["initial_state"]) != state_size(outputs):
-        problems.append(f"field 'initial_state' must hold {state_size(outputs)} numbers for "
+    # A pose model's state also carries the keypoint motion its features need; it says its own size.
+    expected = metadata["state_size"] if isinstance(metadata.get("state_size"), int) else state_size(outputs)
+    if len(metadata["initial_state"]) != expected:
+        problems.append(f"field 'initial_state' must hold {expected} numbers for "
                         f"{outputs} model outputs, got {len(metadata['initial_state'])}")  # fmt: skip
     try:
         SamplingConfig(every_s=metadata["interval_s"], image_size=metadata["image_size"], resize=metadata["resize"])
