@@ -136,7 +136,7 @@ def extract_features(
             entries[key] = entry
             on_frames(len(entry.timestamps))
     frames_computed = 0
-    for index, key, request in missing:
+    for key, request in missing:
         start_span()
         entry = _compute_span(request, feature_fn, sampling, on_frames, pad_batches, dtype)
         cache.save(key, entry)
