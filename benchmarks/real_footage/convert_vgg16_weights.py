@@ -40,7 +40,6 @@ refuses to write a file if they do not match.
 from __future__ import annotations
 
 import argparse
-import io
 import re
 import sys
 import zipfile
