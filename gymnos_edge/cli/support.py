@@ -7,6 +7,7 @@ from typing import Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape  # messages quote paths and commands, e.g. pip install 'x[extra]'
 
 from gymnos_edge.common.errors import UserError
 
@@ -22,7 +23,7 @@ def user_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except UserError as error:
-            errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper

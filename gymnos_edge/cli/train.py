@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from gymnos_edge.cli.options import EveryOpt, ImageSizeOpt, ResizeOpt, WeightsOpt, note_random_backbone
 from gymnos_edge.cli.support import console, errors, user_errors
 from gymnos_edge.training.heads import Head
 from gymnos_edge.data.sampler import ResizePolicy
@@ -18,15 +19,13 @@ from gymnos_edge.data.sampler import ResizePolicy
 def train_command(
     manifest: Annotated[Path, typer.Argument(help="Video manifest (.csv or .json).")],
     out: Annotated[Optional[Path], typer.Option(help="Run folder to write (default runs/<name>-<time>).")] = None,
-    weights: Annotated[
-        str, typer.Option(help="Backbone weights: 'imagenet' (downloads once), 'none', or a .h5 / .weights.h5 path.")
-    ] = "imagenet",
+    weights: WeightsOpt = "imagenet",
     head: Annotated[Head, typer.Option(help="seed: Flatten head of the original; gap: light head for phones.")] = Head.seed,
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs; early stopping on val loss ends sooner.")] = 30,
     batch_size: Annotated[int, typer.Option(min=1, help="Frames per head step.")] = 64,
-    image_size: Annotated[int, typer.Option(min=32, help="Square model input in pixels.")] = 224,
-    every: Annotated[float, typer.Option(min=0.01, help="Seconds between sampled frames.")] = 0.2,
-    resize: Annotated[ResizePolicy, typer.Option(help="How portrait frames become squares.")] = ResizePolicy.squash,
+    image_size: ImageSizeOpt = 224,
+    every: EveryOpt = 0.2,
+    resize: ResizeOpt = ResizePolicy.squash,
     holdout_group: Annotated[
         Optional[str], typer.Option(help="Hold this group (gym, person) out as the test split.")
     ] = None,
@@ -52,8 +51,7 @@ def train_command(
         seed=seed,
         force=force,
     )
-    if weights == "none":
-        console.print("[yellow]--weights none:[/] random backbone; fine for a demo, far weaker than ImageNet weights")
+    note_random_backbone(weights)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

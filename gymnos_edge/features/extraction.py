@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from gymnos_edge.common.atomic import atomic_path
+from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames
 
 BATCH = 16
@@ -72,20 +73,54 @@ class FeatureCache:
         return self.folder / key[:2] / f"{key}.npz"
 
     def load(self, key: str) -> SpanFeatures | None:
-        path = self.path(key)
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path) as data:
-                return SpanFeatures(data["timestamps"], data["features"])
-        except (OSError, ValueError, KeyError):
-            return None  # unreadable: recompute rather than fail
+        return _read(self.path(key))
 
     def save(self, key: str, entry: SpanFeatures) -> None:
-        path = self.path(key)
-        with atomic_path(path) as temporary:
-            with open(temporary, "wb") as handle:
-                np.savez(handle, timestamps=entry.timestamps, features=entry.features)
+        _write(self.path(key), entry)
+
+    def part_path(self, key: str, first_s: float, end_s: float) -> Path:
+        """Where one stretch of a long span waits until the whole span can become its entry."""
+        return self.folder / key[:2] / f"{key}.part-{first_s:.6f}-{end_s:.6f}.npz"
+
+    def save_part(self, key: str, first_s: float, end_s: float, entry: SpanFeatures) -> None:
+        _write(self.part_path(key, first_s, end_s), entry)
+
+    def merge_parts(self, key: str, bounds: list[tuple[float, float]]) -> SpanFeatures:
+        """Join a span's parts, in order, into its entry; the parts are removed once it is written."""
+        paths = [self.part_path(key, first, end) for first, end in bounds]
+        entry = self.load(key)  # another run on the same cache may have joined them first
+        if entry is not None:
+            for path in paths:
+                path.unlink(missing_ok=True)
+            return entry
+        parts = [_read(path) for path in paths]
+        broken = [path for path, part in zip(paths, parts) if part is None]
+        if broken:
+            for path in broken:
+                path.unlink(missing_ok=True)
+            raise UserError(f"{broken[0]}: missing or unreadable part of a cache entry; run again to recompute it")
+        filled = [part for part in parts if part is not None and len(part.timestamps)]
+        entry = span_features([t for part in filled for t in part.timestamps], [part.features for part in filled])
+        self.save(key, entry)
+        for path in paths:
+            path.unlink(missing_ok=True)
+        return entry
+
+
+def _write(path: Path, entry: SpanFeatures) -> None:
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, timestamps=entry.timestamps, features=entry.features)
+
+
+def _read(path: Path) -> SpanFeatures | None:
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            return SpanFeatures(data["timestamps"], data["features"])
+    except (OSError, ValueError, KeyError):
+        return None  # unreadable: recompute rather than fail
 
 
 @dataclass(frozen=True)
@@ -150,12 +185,21 @@ def _compute_span(
     stamps: list[float] = []
     chunks: list[np.ndarray] = []
     for batch_stamps, batch in _prefetched_batches(request, sampling):
-        count = len(batch)
-        if count < BATCH:  # one batch shape, so the backbone's compiled graph is reused
-            batch = np.concatenate([batch, np.zeros((BATCH - count, *batch.shape[1:]), batch.dtype)])
-        chunks.append(np.asarray(feature_fn(batch))[:count].astype(np.float16))
+        chunks.append(batch_features(batch, feature_fn))
         stamps.extend(batch_stamps)
         on_frames(len(batch_stamps))
+    return span_features(stamps, chunks)
+
+
+def batch_features(batch: np.ndarray, feature_fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Features of at most `BATCH` float32 frames, as stored: float16."""
+    count = len(batch)
+    if count < BATCH:  # one batch shape, so the backbone's compiled graph is reused
+        batch = np.concatenate([batch, np.zeros((BATCH - count, *batch.shape[1:]), batch.dtype)])
+    return np.asarray(feature_fn(batch))[:count].astype(np.float16)
+
+
+def span_features(stamps: list[float], chunks: list[np.ndarray]) -> SpanFeatures:
     if not chunks:
         return SpanFeatures(np.zeros(0, np.float64), np.zeros((0,), np.float16))
     return SpanFeatures(np.asarray(stamps, np.float64), np.concatenate(chunks))

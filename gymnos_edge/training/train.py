@@ -13,11 +13,11 @@ import numpy as np
 from gymnos_edge.common.atomic import require_replaceable, write_json
 from gymnos_edge.training.frame_scores import ClassificationReport, classification_report
 from gymnos_edge.common.errors import UserError
-from gymnos_edge.features.extraction import FeatureCache, SpanRequest, estimated_frames, extract_features
+from gymnos_edge.features.extraction import FeatureCache, SpanRequest, estimated_frames
 from gymnos_edge.data.manifest import ManifestCheck, require_valid
 from gymnos_edge.training.heads import Head
-from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing, build_backbone, build_classifier, build_head
-from gymnos_edge.training.classifier import weights_fingerprint
+from gymnos_edge.training.classifier import PREPROCESSING, build_backbone, build_classifier, build_head
+from gymnos_edge.training.features_job import backbone_features
 from gymnos_edge.training.run_folder import METADATA_FILE, Run, RunMetadata, save_run
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.sets.smoothing import SmoothingParams
@@ -86,18 +86,12 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
     require_replaceable(folder, config.force, METADATA_FILE, "run folder")
 
     backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, len(labels))
-    fingerprint = weights_fingerprint(backbone)
-    feature_model = keras.Sequential([CaffePreprocessing(), backbone])
     requests = [SpanRequest(s.video, *check.span_bounds(s)) for s in manifest.spans]
     callbacks.on_plan(plan, estimated_frames(requests, config.sampling))
-    entries, stats = extract_features(
-        requests,
-        feature_model.predict_on_batch,
-        config.sampling,
-        fingerprint,
-        FeatureCache(config.cache_dir),
-        callbacks.on_frames,
+    features = backbone_features(
+        backbone, requests, config.sampling, FeatureCache(config.cache_dir), on_frames=callbacks.on_frames
     )
+    entries, stats, fingerprint = features.entries, features.stats, features.fingerprint
     data = _split_data(check, plan, entries, labels)
     _require_frames(data, labels, manifest.path)
 
