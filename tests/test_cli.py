@@ -1,3 +1,4 @@
+import pytest
 from typer.testing import CliRunner
 
 from gymnos_edge import __version__
@@ -61,6 +62,19 @@ def test_engine_ray_without_ray_names_the_install_command(demo_manifest, monkeyp
     result = runner.invoke(app, ["features", str(demo_manifest), "--weights", "none", "--engine", "ray"])
     assert result.exit_code == 1
     assert "pip install 'gymnos-edge[ray]'" in result.output and "Traceback" not in result.output
+
+
+def test_a_ray_address_where_nothing_listens_fails_at_once(demo_manifest):
+    import socket
+
+    pytest.importorskip("ray", reason="Ray is in the dev extra")
+    with socket.socket() as unused:  # a loopback port that was free a moment ago
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    args = ["features", str(demo_manifest), "--engine", "ray", "--ray-address", f"127.0.0.1:{port}"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "no Ray cluster there" in result.output and "ray start --head" in result.output
 
 
 def test_imagenet_download_failure_is_one_clear_sentence(demo_manifest, tmp_path):

@@ -22,6 +22,7 @@ import re
 import socket
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,13 +86,15 @@ class _Chunk:
     part: bool  # one of several stretches: written as a part, joined into the entry at the end
 
 
-def require_ray() -> None:
-    """Fail before any heavy work when Ray Data is not installed."""
+def require_ray(address: str | None = None) -> None:
+    """Fail before any heavy work when Ray Data is not installed, or nothing listens at `address`."""
     try:
         import ray  # noqa: F401
         import ray.data  # noqa: F401  (needs pyarrow)
     except ImportError:
         raise UserError(f"--engine ray needs Ray Data, an optional dependency: {INSTALL}") from None
+    if address is not None:
+        _require_listening(address)
 
 
 def extract_features_ray(
@@ -124,8 +127,8 @@ def extract_features_ray(
         unreadable = [key for key, entry in computed.items() if entry is None]
         if unreadable:
             raise UserError(
-                f"{cache.path(unreadable[0])}: the Ray workers wrote {len(unreadable)} cache entr(ies) that this "
-                "machine cannot read; the cache folder must be the same shared folder on every node"
+                f"{cache.path(unreadable[0])}: this machine cannot read {len(unreadable)} cache entries the Ray "
+                "workers wrote; the cache folder must be the same shared folder on every node"
             )
         results = [entry if entry is not None else computed[key] for key, entry in zip(keys, results)]
     stats = ExtractionStats(
@@ -146,7 +149,7 @@ def _run(ray, todo: dict[str, SpanRequest], factory, sampling, cache, options, o
         for index, (first, end) in enumerate(bounds)
         if len(bounds) == 1 or not cache.part_path(key, first, end).is_file()  # parts of an interrupted run stay
     ]
-    pending = {key: sum(1 for c in chunks if c.key == key) for key in plans}
+    pending = {key: 0 for key in plans} | Counter(chunk.key for chunk in chunks)
     merge = ray.remote(num_cpus=0, max_retries=3)(_merge_parts)
     merges = [merge.remote(str(cache.folder), key, plans[key]) for key, count in pending.items() if count == 0]
     workers, cpus, gpus = _pool(ray, options)
@@ -329,16 +332,31 @@ def _ray_session(address: str | None) -> Iterator:
         if address is None:
             ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
         else:
+            _require_listening(address)  # Ray itself would retry an unreachable address for minutes
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except ConnectionError as error:
-        raise UserError(
-            f"--ray-address {address}: no Ray cluster there ({error}); start one with `ray start --head` "
-            "(see the README, 'More than one machine'), or leave --ray-address out to start a local Ray"
-        ) from None
+        raise UserError(_no_cluster(address, str(error).splitlines()[0])) from None
     try:
         yield ray
     finally:
         ray.shutdown()
+
+
+def _require_listening(address: str) -> None:
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # "auto", or a scheme Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as error:
+        raise UserError(_no_cluster(address, error.strerror or str(error))) from None
+
+
+def _no_cluster(address: str, reason: str) -> str:
+    return (
+        f"--ray-address {address}: no Ray cluster there ({reason}); start one with `ray start --head` "
+        "(README, 'More than one machine'), or leave --ray-address out to start a local Ray"
+    )
 
 
 def _user_error_in(error: BaseException) -> UserError | None:

@@ -2,7 +2,7 @@
 
 `train` fills the cache through `backbone_features` too, so a cache computed
 ahead (on a cluster, say) is exactly the one `train` reads: same keys, same
-format.
+format. Keras loads only when a function runs: the CLI imports the configs.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import contextlib
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import keras
 import numpy as np
 
 from gymnos_edge.data.manifest import require_valid
@@ -27,7 +26,9 @@ from gymnos_edge.features.extraction import (
     extract_features,
 )
 from gymnos_edge.features.ray_engine import RayOptions, extract_features_ray, require_ray
-from gymnos_edge.training.classifier import CaffePreprocessing, build_backbone, weights_fingerprint
+
+if TYPE_CHECKING:
+    import keras
 
 
 class Engine(str, Enum):
@@ -91,10 +92,15 @@ class BackboneFactory:
 
     @classmethod
     def of(cls, backbone: keras.Model) -> BackboneFactory:
+        from gymnos_edge.training.classifier import weights_fingerprint
+
         return cls(int(backbone.input_shape[1]), tuple(backbone.get_weights()), weights_fingerprint(backbone))
 
     def __call__(self, threads: int) -> Callable[[np.ndarray], np.ndarray]:
+        import keras
         import tensorflow as tf
+
+        from gymnos_edge.training.classifier import CaffePreprocessing, build_backbone, weights_fingerprint
 
         with contextlib.suppress(RuntimeError):  # TensorFlow already started in this process: keep its pools
             tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -116,6 +122,10 @@ def backbone_features(
     on_frames: Callable[[int], None] = lambda n: None,
 ) -> BackboneFeatures:
     """Every request's features, from the cache where possible, the rest computed by `engine`."""
+    import keras
+
+    from gymnos_edge.training.classifier import CaffePreprocessing, weights_fingerprint
+
     fingerprint = weights_fingerprint(backbone)
     if Engine(engine) is Engine.ray:
         factory = BackboneFactory.of(backbone)
@@ -131,7 +141,9 @@ def backbone_features(
 def compute_features(config: FeaturesConfig, callbacks: FeaturesCallbacks = FeaturesCallbacks()) -> FeaturesResult:
     """Compute (or complete) the feature cache of a manifest, with the backbone `train` would build."""
     if Engine(config.engine) is Engine.ray:
-        require_ray()  # before any heavy work
+        require_ray(config.ray.address)  # before any heavy work
+    from gymnos_edge.training.classifier import build_backbone
+
     check = require_valid(config.manifest)
     manifest = check.manifest
     backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, len(manifest.labels))
