@@ -21,6 +21,7 @@ from gymnos_edge.training.classifier import ModelSpec, build_model, load_classif
 from gymnos_edge.training.run_folder import load_run
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.data.splits import plan_splits
+from gymnos_edge.training.features_job import FeaturesConfig, compute_features
 from gymnos_edge.training.train import TrainConfig, train
 
 
@@ -165,6 +166,16 @@ def test_train_end_to_end_on_tiny_demo_data(demo_manifest, tmp_path):
     # a second run is served from the cache
     again = train(TrainConfig(**{**config.__dict__, "out": tmp_path / "runs" / "again"}))
     assert again.frames_computed == 0
+
+
+def test_train_reads_every_frame_from_a_cache_the_features_job_filled(demo_manifest, tmp_path):
+    config = tiny_train_config(demo_manifest, tmp_path, epochs=1)
+    filled = compute_features(FeaturesConfig(demo_manifest, weights=config.weights, sampling=config.sampling,
+                                             seed=config.seed, cache_dir=config.cache_dir))  # fmt: skip
+    assert filled.stats.spans_computed == 6 and filled.frames == filled.stats.frames_computed > 0
+    result = train(config)
+    assert result.frames_computed == 0  # same keys: the backbone and the sampling are built from the same flags
+    assert result.run.metadata.weights_fingerprint == filled.fingerprint
 
 
 def test_train_never_deletes_a_folder_it_was_not_asked_to_replace(demo_manifest, tmp_path):
