@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from gymnos_edge.common.contract import Gaps
 from gymnos_edge.data.manifest import require_valid
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.features.extraction import (
@@ -44,6 +45,7 @@ class FeaturesConfig:
     weights: str = "imagenet"
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     seed: int = 0  # of a random backbone (weights "none"), as `train` uses it
+    gaps: Gaps = Gaps.rest  # as `train --gaps`: uncovered time is rest, and its frames are cached too
     cache_dir: Path | None = None  # default: features.default_cache_dir()
     engine: Engine = Engine.local
     ray: RayOptions = field(default_factory=RayOptions)  # used by Engine.ray only
@@ -144,10 +146,13 @@ def compute_features(config: FeaturesConfig, callbacks: FeaturesCallbacks = Feat
         require_ray(config.ray.address)  # before any heavy work
     from gymnos_edge.training.classifier import build_backbone
 
+    from gymnos_edge.training.train import training_spans
+
     check = require_valid(config.manifest)
-    manifest = check.manifest
-    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, len(manifest.labels))
-    requests = [SpanRequest(s.video, *check.span_bounds(s)) for s in manifest.spans]
+    spans, rest_class = training_spans(check, Gaps(config.gaps))  # exactly the spans `train` reads
+    classes = len(check.manifest.labels) + int(rest_class)
+    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, classes)
+    requests = [span.request for span in spans]
     callbacks.on_plan(len(requests), estimated_frames(requests, config.sampling))
     cache = FeatureCache(config.cache_dir)
     features = backbone_features(
