@@ -21,7 +21,7 @@ import numpy as np
 import gymnos_edge  # noqa: F401  (first, so TensorFlow loads quietly)
 import keras
 from gymnos_edge.data.demo import DemoConfig, make_demo_data
-from gymnos_edge.features.extraction import BATCH as FEATURE_BATCH
+from gymnos_edge.common.contract import FRAME_BATCH as FEATURE_BATCH
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
 from gymnos_edge.data.manifest import require_valid
 from gymnos_edge.training.heads import Head

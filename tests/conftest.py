@@ -32,11 +32,12 @@ def make_video(tmp_path):
     return make
 
 
-def make_variable_rate_video(source: Path, target: Path) -> Path:
-    """Re-time a 30 fps clip: 30 fps for the first second, 10 fps after, as phones do under low light."""
+def make_variable_rate_video(source: Path, target: Path, rates: tuple[int, int] = (30, 10)) -> Path:
+    """Re-time a clip: `rates[0]` fps for the first second, `rates[1]` after, as phones do when the light changes."""
+    first, then = rates
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(source),
-        "-vf", "setpts='if(lt(N,30),N/30,1+(N-30)/10)/TB'", "-fps_mode", "vfr",
+        "-vf", f"setpts='if(lt(N,{first}),N/{first},1+(N-{first})/{then})/TB'", "-fps_mode", "vfr",
         "-c:v", "libx264", "-crf", "30", str(target),
     ]  # fmt: skip
     subprocess.run(command, check=True)

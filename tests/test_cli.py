@@ -1,3 +1,4 @@
+import pytest
 from typer.testing import CliRunner
 
 from gymnos_edge import __version__
@@ -10,7 +11,7 @@ def test_version_and_help_list_every_command():
     assert __version__ in runner.invoke(app, ["--version"]).output
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("demo-data", "manifest", "train", "predict", "evaluate", "export", "bench"):
+    for command in ("demo-data", "manifest", "features", "train", "predict", "evaluate", "export", "bench"):
         assert command in result.output
 
 
@@ -40,6 +41,46 @@ def test_train_command_end_to_end_and_runs_latest(demo_manifest, tmp_path, monke
     assert result.exit_code == 0, result.output
     assert "val" in result.output and "accuracy" in result.output
     assert (tmp_path / "runs" / "latest" / "model.keras").is_file()
+
+
+def test_features_command_fills_the_cache_then_finds_it_complete(demo_manifest, tmp_path, monkeypatch):
+    monkeypatch.setenv("GYMNOS_EDGE_CACHE", str(tmp_path / "cache"))
+    args = ["features", str(demo_manifest), "--weights", "none", "--image-size", "32", "--every", "0.5"]
+    from gymnos_edge.common.contract import Gaps
+    from gymnos_edge.data.manifest import require_valid
+    from gymnos_edge.training.train import training_spans
+
+    spans = len({(s.request.video, s.request.start_s, s.request.end_s)  # what train reads, rest gaps included
+                 for s in training_spans(require_valid(demo_manifest), Gaps.rest)[0]})  # fmt: skip
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    printed = " ".join(first.output.split())
+    assert f"0 cached, {spans} computed" in printed and "frames/s" in printed
+    assert f"Next: gymnos-edge train {demo_manifest} --weights none --image-size 32 --every 0.5" in printed
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and f"{spans} cached, 0 computed" in " ".join(again.output.split())
+
+
+def test_engine_ray_without_ray_names_the_install_command(demo_manifest, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    result = runner.invoke(app, ["features", str(demo_manifest), "--weights", "none", "--engine", "ray"])
+    assert result.exit_code == 1
+    assert "pip install 'gymnos-edge[ray]'" in result.output and "Traceback" not in result.output
+
+
+def test_a_ray_address_where_nothing_listens_fails_at_once(demo_manifest):
+    import socket
+
+    pytest.importorskip("ray", reason="Ray is in the dev extra")
+    with socket.socket() as unused:  # a loopback port that was free a moment ago
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    args = ["features", str(demo_manifest), "--engine", "ray", "--ray-address", f"127.0.0.1:{port}"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "no Ray cluster there" in result.output and "ray start --head" in result.output
 
 
 def test_imagenet_download_failure_is_one_clear_sentence(demo_manifest, tmp_path):

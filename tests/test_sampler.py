@@ -4,6 +4,7 @@ import pytest
 from conftest import make_variable_rate_video, marker_frames
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig, resize_frame, sample_frames
+from gymnos_edge.data.sampler import sample_frames_continued, span_chunks
 from gymnos_edge.data.video import probe_video
 
 
@@ -58,6 +59,24 @@ def test_variable_rate_video_is_sampled_by_presentation_time(make_video, tmp_pat
     assert len(stamps) == pytest.approx(duration / 0.2, abs=1)
     gaps = np.diff(stamps)
     assert np.all(gaps > 0.2 - 1e-3) and np.all(gaps < 0.2 + 0.1 + 1e-3)
+
+
+@pytest.mark.parametrize("rates", [None, (30, 10), (10, 30)], ids=["constant", "fast-then-slow", "slow-then-fast"])
+def test_a_span_cut_into_stretches_samples_the_frames_of_one_pass(make_video, tmp_path, rates):
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(120)]  # every frame differs
+    video = make_video("noise.mp4", fps=30, frames=frames)
+    if rates:  # a seek by time then lands early, or late: OpenCV counts frames at the average rate
+        video = make_variable_rate_video(video, tmp_path / "vfr.mp4", rates)
+    for every, start, end, steps in ((0.2, 0.0, 9.0, 4), (0.05, 1.3, 4.7, 16), (0.13, 2.0, 9.0, 3)):
+        config = SamplingConfig(every_s=every, image_size=32)
+        one_pass = list(sample_frames(video, config, start, end))
+        stretches = span_chunks(start, end, every, steps)
+        assert len(stretches) > 2 and stretches[0][0] == start and stretches[-1][1] == end
+        cut = [frame for index, (first, last) in enumerate(stretches)
+               for frame in (sample_frames if index == 0 else sample_frames_continued)(video, config, first, last)]  # fmt: skip
+        assert [t for t, _ in cut] == [t for t, _ in one_pass]
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(cut, one_pass))
 
 
 def test_resize_policies_keep_or_fill_the_square():

@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 from conftest import tiny_train_config
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, cache_key, extract_features
-from gymnos_edge.data.manifest import Manifest, Span
+from gymnos_edge.data.manifest import Manifest, Span, require_valid
 from gymnos_edge.training.heads import Head
 from gymnos_edge.training.classifier import ModelSpec, build_model, load_classifier
 from gymnos_edge.training.run_folder import load_run
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.data.splits import plan_splits
-from gymnos_edge.training.train import TrainConfig, train
+from gymnos_edge.training.features_job import FeaturesConfig, compute_features
+from gymnos_edge.training.train import TrainConfig, train, training_spans
 
 
 def _count(weights) -> int:
@@ -165,6 +166,18 @@ def test_train_end_to_end_on_tiny_demo_data(demo_manifest, tmp_path):
     # a second run is served from the cache
     again = train(TrainConfig(**{**config.__dict__, "out": tmp_path / "runs" / "again"}))
     assert again.frames_computed == 0
+
+
+def test_train_reads_every_frame_from_a_cache_the_features_job_filled(demo_manifest, tmp_path):
+    config = tiny_train_config(demo_manifest, tmp_path, epochs=1)
+    filled = compute_features(FeaturesConfig(demo_manifest, weights=config.weights, sampling=config.sampling,
+                                             seed=config.seed, cache_dir=config.cache_dir))  # fmt: skip
+    spans = {(s.request.video, s.request.start_s, s.request.end_s)  # train's spans, rest gaps included
+             for s in training_spans(require_valid(demo_manifest), config.gaps)[0]}  # fmt: skip
+    assert filled.stats.spans_computed == len(spans) and filled.frames == filled.stats.frames_computed > 0
+    result = train(config)
+    assert result.frames_computed == 0  # same keys: the backbone and the sampling are built from the same flags
+    assert result.run.metadata.weights_fingerprint == filled.fingerprint
 
 
 def test_train_never_deletes_a_folder_it_was_not_asked_to_replace(demo_manifest, tmp_path):

@@ -13,6 +13,7 @@ from gymnos_edge.cli.demo_data import demo_data_command
 from gymnos_edge.cli.manifest import manifest_app
 from gymnos_edge.cli.evaluate import evaluate_command
 from gymnos_edge.cli.export import export_command
+from gymnos_edge.cli.features import features_command
 from gymnos_edge.cli.predict import predict_command
 from gymnos_edge.cli.train import train_command
 
@@ -22,6 +23,8 @@ Examples:
   gymnos-edge demo-data demo_data
 
   gymnos-edge manifest check demo_data/manifest.csv
+
+  gymnos-edge features demo_data/manifest.csv --weights none --image-size 128 --engine ray
 
   gymnos-edge train demo_data/manifest.csv --weights none --image-size 128
 
@@ -63,6 +66,7 @@ def main(
 # Registered last, in the order of the workflow, which is the order --help lists them in.
 app.command("demo-data")(demo_data_command)
 app.add_typer(manifest_app, name="manifest")
+app.command("features")(features_command)
 app.command("train")(train_command)
 app.command("predict")(predict_command)
 app.command("evaluate")(evaluate_command)

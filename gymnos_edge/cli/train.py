@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from gymnos_edge.cli.options import note_random_backbone
 from gymnos_edge.cli.support import PoseModelOpt, console, errors, user_errors
 from gymnos_edge.common.contract import Backbone, Gaps
 from gymnos_edge.training.heads import Head
@@ -78,8 +79,8 @@ def train_command(
         pose_model=pose_model,
         track=track,
     )
-    if backbone is Backbone.vgg16 and weights == "none":
-        console.print("[yellow]--weights none:[/] random backbone; fine for a demo, far weaker than ImageNet weights")
+    if backbone is Backbone.vgg16:
+        note_random_backbone(weights)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

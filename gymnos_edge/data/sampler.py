@@ -21,6 +21,7 @@ _TIMESTAMP_SLACK_S = 1e-3
 # Frames are upright and as a saved video shows the scene, never flipped like a selfie preview:
 # a phone must feed its model frames the same way (recorded as `mirrored` in run and export metadata).
 FRAMES_MIRRORED = False
+_SEEK_BACK_S = 1.0  # first try: a phone video's keyframe interval
 
 
 class ResizePolicy(str, Enum):
@@ -92,13 +93,61 @@ def sample_frames(
     with open_video(path) as capture:
         if start > 0:
             capture.set(cv2.CAP_PROP_POS_MSEC, start * 1000.0)
-        target = start
-        while capture.grab():
-            timestamp = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-            if timestamp >= end - _TIMESTAMP_SLACK_S:
-                break
-            if timestamp < target - _TIMESTAMP_SLACK_S:
-                continue
+        yield from _picked(capture, config, start, end, capture.grab())
+
+
+def span_chunks(start_s: float, end_s: float, every_s: float, steps: int) -> list[tuple[float, float]]:
+    """Cut a span into stretches of at most `steps` sampling instants each, for parallel workers.
+
+    A stretch starts on one of the span's own instants, computed by the same
+    additions `sample_frames` makes, so sampling the stretches one after the
+    other (the first with `sample_frames`, the rest with `sample_frames_continued`)
+    picks exactly the frames one pass over the whole span picks.
+    """
+    starts, target, count = [], float(start_s), 0
+    while target < end_s:
+        if count % steps == 0:
+            starts.append(target)
+        target += every_s
+        count += 1
+    if not starts:
+        return [(float(start_s), float(end_s))]
+    return list(zip(starts, starts[1:] + [float(end_s)]))
+
+
+def sample_frames_continued(
+    path: Path | str, config: SamplingConfig, start_s: float, end_s: float
+) -> Iterator[tuple[float, np.ndarray]]:
+    """`sample_frames` for a stretch that continues an earlier one: the frames one pass would give.
+
+    Seeking by time is approximate (OpenCV turns the time into a frame number at
+    the average frame rate, which is off for variable-rate phone videos), so this
+    seeks further and further back until the first frame decoded lies before
+    `start_s`; from there every frame is read in order, as in one pass.
+    """
+    back = _SEEK_BACK_S
+    while True:
+        seek = max(0.0, start_s - back)
+        with open_video(path) as capture:
+            if seek > 0:
+                capture.set(cv2.CAP_PROP_POS_MSEC, seek * 1000.0)
+            grabbed = capture.grab()
+            before = grabbed and capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 < start_s - _TIMESTAMP_SLACK_S
+            if seek == 0 or before:
+                yield from _picked(capture, config, float(start_s), float(end_s), grabbed)
+                return
+        back *= 4
+
+
+def _picked(
+    capture: cv2.VideoCapture, config: SamplingConfig, start: float, end: float, grabbed: bool
+) -> Iterator[tuple[float, np.ndarray]]:
+    target = start
+    while grabbed:
+        timestamp = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        if timestamp >= end - _TIMESTAMP_SLACK_S:
+            break
+        if timestamp >= target - _TIMESTAMP_SLACK_S:
             ok, bgr = capture.retrieve()
             if not ok:
                 break
@@ -106,6 +155,7 @@ def sample_frames(
             yield timestamp, cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
             while target <= timestamp + _TIMESTAMP_SLACK_S:
                 target += config.every_s
+        grabbed = capture.grab()
 
 
 def estimated_samples(path: Path | str, config: SamplingConfig) -> int:

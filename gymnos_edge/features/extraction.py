@@ -24,6 +24,7 @@ import numpy as np
 
 from gymnos_edge.common.contract import FRAME_BATCH
 from gymnos_edge.common.atomic import atomic_path
+from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames
 
 
@@ -72,20 +73,54 @@ class FeatureCache:
         return self.folder / key[:2] / f"{key}.npz"
 
     def load(self, key: str) -> SpanFeatures | None:
-        path = self.path(key)
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path) as data:
-                return SpanFeatures(data["timestamps"], data["features"])
-        except (OSError, ValueError, KeyError):
-            return None  # unreadable: recompute rather than fail
+        return _read(self.path(key))
 
     def save(self, key: str, entry: SpanFeatures) -> None:
-        path = self.path(key)
-        with atomic_path(path) as temporary:
-            with open(temporary, "wb") as handle:
-                np.savez(handle, timestamps=entry.timestamps, features=entry.features)
+        _write(self.path(key), entry)
+
+    def part_path(self, key: str, first_s: float, end_s: float) -> Path:
+        """Where one stretch of a long span waits until the whole span can become its entry."""
+        return self.folder / key[:2] / f"{key}.part-{first_s:.6f}-{end_s:.6f}.npz"
+
+    def save_part(self, key: str, first_s: float, end_s: float, entry: SpanFeatures) -> None:
+        _write(self.part_path(key, first_s, end_s), entry)
+
+    def merge_parts(self, key: str, bounds: list[tuple[float, float]]) -> SpanFeatures:
+        """Join a span's parts, in order, into its entry; the parts are removed once it is written."""
+        paths = [self.part_path(key, first, end) for first, end in bounds]
+        entry = self.load(key)  # another run on the same cache may have joined them first
+        if entry is not None:
+            for path in paths:
+                path.unlink(missing_ok=True)
+            return entry
+        parts = [_read(path) for path in paths]
+        broken = [path for path, part in zip(paths, parts) if part is None]
+        if broken:
+            for path in broken:
+                path.unlink(missing_ok=True)
+            raise UserError(f"{broken[0]}: missing or unreadable part of a cache entry; run again to recompute it")
+        filled = [part for part in parts if part is not None and len(part.timestamps)]
+        entry = span_features([t for part in filled for t in part.timestamps], [part.features for part in filled])
+        self.save(key, entry)
+        for path in paths:
+            path.unlink(missing_ok=True)
+        return entry
+
+
+def _write(path: Path, entry: SpanFeatures) -> None:
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, timestamps=entry.timestamps, features=entry.features)
+
+
+def _read(path: Path) -> SpanFeatures | None:
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            return SpanFeatures(data["timestamps"], data["features"])
+    except (OSError, ValueError, KeyError):
+        return None  # unreadable: recompute rather than fail
 
 
 @dataclass(frozen=True)
@@ -162,12 +197,23 @@ def _compute_span(
     stamps: list[float] = []
     chunks: list[np.ndarray] = []
     for batch_stamps, batch in _prefetched_batches(request, sampling):
-        count = len(batch)
-        if pad_batches and count < FRAME_BATCH:  # one batch shape, so the backbone's compiled graph is reused
-            batch = np.concatenate([batch, np.zeros((FRAME_BATCH - count, *batch.shape[1:]), batch.dtype)])
-        chunks.append(np.asarray(feature_fn(batch))[:count].astype(dtype))
+        chunks.append(batch_features(batch, feature_fn, pad_batches, dtype))
         stamps.extend(batch_stamps)
         on_frames(len(batch_stamps))
+    return span_features(stamps, chunks, dtype)
+
+
+def batch_features(
+    batch: np.ndarray, feature_fn: Callable[[np.ndarray], np.ndarray], pad: bool = True, dtype: str = "float16"
+) -> np.ndarray:
+    """Features of at most `FRAME_BATCH` float32 frames, as stored (`dtype`)."""
+    count = len(batch)
+    if pad and count < FRAME_BATCH:  # one batch shape, so the backbone's compiled graph is reused
+        batch = np.concatenate([batch, np.zeros((FRAME_BATCH - count, *batch.shape[1:]), batch.dtype)])
+    return np.asarray(feature_fn(batch))[:count].astype(dtype)
+
+
+def span_features(stamps: list[float], chunks: list[np.ndarray], dtype: str = "float16") -> SpanFeatures:
     if not chunks:
         return SpanFeatures(np.zeros(0, np.float64), np.zeros((0,), dtype))
     return SpanFeatures(np.asarray(stamps, np.float64), np.concatenate(chunks))
