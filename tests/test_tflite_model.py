@@ -14,7 +14,7 @@ from gymnos_edge.export.formats import tflite_format
 from gymnos_edge.export.tflite import convert_tflite
 from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing
 from gymnos_edge.training.run_folder import RunMetadata
-from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, state_size
 from gymnos_edge.inference.litert_model import TFLiteModel, load_metadata, read_embedded_metadata
 
 SIZE = 32
@@ -87,7 +87,7 @@ def test_step_matches_keras_and_feeds_the_state_back(stub_file):
     assert [s.label for s in steps] == reference.labels.tolist()
     np.testing.assert_allclose(np.stack([s.smoothed for s in steps]), reference.smoothed, atol=1e-6)
     first = steps[0]
-    assert first.probs.shape == (2,) and first.next_state.shape == (5,) and isinstance(first.label, int)
+    assert first.probs.shape == (2,) and first.next_state.shape == (state_size(2),) and isinstance(first.label, int)
 
 
 def test_frames_of_another_size_are_resized_by_the_model_policy(stub_file):

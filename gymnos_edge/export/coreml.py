@@ -296,7 +296,7 @@ def load(path: Path | str):
 
 
 def predict(model, image_rgb: np.ndarray, state: np.ndarray) -> dict[str, np.ndarray]:
-    """One step on macOS: `image_rgb` (S,S,3) uint8, `state` (K+3,)."""
+    """One step on macOS: `image_rgb` (S,S,3) uint8, `state` (N+9,)."""
     from PIL import Image
 
     result = model.predict({IMAGE: Image.fromarray(np.asarray(image_rgb, np.uint8)), STATE: state[None].astype(np.float32)})

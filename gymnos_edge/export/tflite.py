@@ -2,8 +2,8 @@
 
 Two signatures, built-in ops only:
 
-    serving_default  image (1,S,S,3) float32 RGB 0..255, state_in (1,K+3) → probs, smoothed, label, next_state
-    smooth_step      probs (1,K), state_in (1,K+3) → smoothed, label, next_state
+    serving_default  image (1,S,S,3) float32 RGB 0..255, state_in (1,N+9) → probs, smoothed, label, next_state
+    smooth_step      probs (1,K), state_in (1,N+9) → smoothed, label, next_state
 
 `smooth_step` lets the shared smoothing vectors replay through the very file a
 phone runs. How each quantization keeps the state machine exact:

@@ -96,7 +96,7 @@ def classes_of(classifier: keras.Model) -> int:
 def build_wrapper(
     classifier: keras.Model, params: SmoothingParams, preprocessing: bool = True, rest_class: bool = False
 ) -> keras.Model:
-    """[image (1,S,S,3), state (1,N+3)] → [probs, smoothed, label, next_state], batch of one frame.
+    """[image (1,S,S,3), state (1,N+9)] → [probs, smoothed, label, next_state], batch of one frame.
 
     N is the classifier's outputs: K exercises, plus the trained rest class when `rest_class`.
 
