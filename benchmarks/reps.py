@@ -238,6 +238,7 @@ def real_section(manifest: Path, weights: Path, workdir: Path, every_s: float = 
     from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
     from gymnos_edge.inference.predict import prediction_from_probs
     from gymnos_edge.training.classifier import CaffePreprocessing, split_classifier, weights_fingerprint
+    from gymnos_edge.training.run_folder import load_run
     from gymnos_edge.training.train import TrainConfig, train
 
     check = require_valid(manifest)
@@ -246,10 +247,13 @@ def real_section(manifest: Path, weights: Path, workdir: Path, every_s: float = 
     results, folds = [], []
     for group in groups:
         folder = workdir / "real_runs" / f"holdout_{group}"
-        config = TrainConfig(manifest=manifest, out=folder, weights=str(weights), sampling=sampling,
-                             holdout_group=group, force=True)  # fmt: skip
-        with console.status(f"real footage: training without {group} ({len(folds) + 1}/{len(groups)})…"):
-            run = train(config).run
+        if (folder / "metadata.json").is_file():  # a fold finished by an earlier, interrupted run
+            run = load_run(folder)
+        else:
+            config = TrainConfig(manifest=manifest, out=folder, weights=str(weights), sampling=sampling,
+                                 holdout_group=group, force=True)  # fmt: skip
+            with console.status(f"real footage: training without {group} ({len(folds) + 1}/{len(groups)})…"):
+                run = train(config).run
         backbone, head = split_classifier(run.load_model())
         feature_model = keras_module.Sequential([CaffePreprocessing(), backbone])  # as training computes them
         fingerprint = weights_fingerprint(backbone)

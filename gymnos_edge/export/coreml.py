@@ -313,7 +313,7 @@ def spec_problems(path: Path | str, metadata: dict[str, Any]) -> list[str]:
 
 
 def _pose_spec_problems(spec, metadata: dict[str, Any], n: int) -> list[str]:
-    """A pose package: keypoints (1, J, 3) and state_in (1, K+3+M) in float32, joint order in its metadata."""
+    """A pose package: keypoints (1, J, 3) and state_in (1, N+9+M) in float32, joint order in its metadata."""
     ct = _coremltools()
     float32 = ct.proto.FeatureTypes_pb2.ArrayFeatureType.FLOAT32
     problems = []
@@ -381,7 +381,7 @@ def load(path: Path | str):
 
 
 def predict(model, image_rgb: np.ndarray, state: np.ndarray) -> dict[str, np.ndarray]:
-    """One step on macOS: `image_rgb` (S,S,3) uint8, `state` (K+3,)."""
+    """One step on macOS: `image_rgb` (S,S,3) uint8, `state` (N+9,)."""
     from PIL import Image
 
     result = model.predict({IMAGE: Image.fromarray(np.asarray(image_rgb, np.uint8)), STATE: state[None].astype(np.float32)})

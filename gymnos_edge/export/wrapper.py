@@ -4,7 +4,7 @@ A pose model's graph takes raw keypoints and computes the pose features and
 their motion itself (`gymnos_edge.features.keypoints`, on `keras.ops`); its
 state is the set tracker's followed by the motion's:
 
-    keypoints (1,17,3), state_in (1,K+3+M) → probs, smoothed, label, next_state
+    keypoints (1,17,3), state_in (1,N+9+M) → probs, smoothed, label, next_state
 
 The state is an explicit input and output, not a variable inside the model:
 stateful Core ML models need iOS 18 and the iPhone 8 stops at iOS 16. The app
@@ -96,7 +96,7 @@ def classes_of(classifier: keras.Model) -> int:
 def build_wrapper(
     classifier: keras.Model, params: SmoothingParams, preprocessing: bool = True, rest_class: bool = False
 ) -> keras.Model:
-    """[image (1,S,S,3), state (1,N+3)] → [probs, smoothed, label, next_state], batch of one frame.
+    """[image (1,S,S,3), state (1,N+9)] → [probs, smoothed, label, next_state], batch of one frame.
 
     N is the classifier's outputs: K exercises, plus the trained rest class when `rest_class`.
 
@@ -147,7 +147,7 @@ def pose_state_size(n_outputs: int) -> int:
 
 
 def build_pose_wrapper(head: keras.Model, params: SmoothingParams, rest_class: bool = False) -> keras.Model:
-    """[keypoints (1,17,3), state (1,N+3+M)] → [probs, smoothed, label, next_state], one frame at a time."""
+    """[keypoints (1,17,3), state (1,N+9+M)] → [probs, smoothed, label, next_state], one frame at a time."""
     n = classes_of(head)
     keypoints = keras.Input((len(POSE_JOINTS), 3), batch_size=1, name=KEYPOINTS)
     state = keras.Input((pose_state_size(n),), batch_size=1, name=STATE)

@@ -46,7 +46,7 @@ class Step:
     probs: np.ndarray | None  # (K,) raw probabilities; None from `smooth_step`, which takes them as input
     smoothed: np.ndarray  # (K,)
     label: int  # index into the labels, K for rest
-    next_state: np.ndarray  # (K+3,)
+    next_state: np.ndarray  # (N + STATE_EXTRA,): see `sets.smoothing.STATE_FIELDS`
 
 
 class TFLiteModel:
