@@ -191,7 +191,7 @@ def leave_one_group_out(videos: list[Video], classes: list[str], backbone: str, 
                 vote = int(np.bincount(members, minlength=len(classes)).argmax())
                 clips_right += vote == label
                 if vote != label:
-                    wrong.append(f"{v.path.name} [{classes[label]} → {classes[vote]}]")
+                    wrong.append(f"{v.path.name} ({classes[label]} → {classes[vote]})")
             prediction = prediction_from_probs(v.path, tuple(classes[:-1]), v.times, probs, params, rest_class=True)
             sequences.append(evaluate_sequence(v.truth, prediction.shown, v.times, every_s, tuple(classes[:-1]),
                                                held=prediction.held))  # fmt: skip
@@ -282,7 +282,7 @@ def _print(results: list[HeadScores], fps: dict[str, float], extraction: dict) -
     console.print(groups)
     for r in results:
         if r.wrong_clips:
-            console.print(f"{r.key} wrong clips: " + "; ".join(r.wrong_clips))
+            console.print(f"{r.key} wrong clips: " + "; ".join(r.wrong_clips), highlight=False, markup=False)
     speed = ", ".join(f"{k} {v:.1f} frames/s" for k, v in fps.items())
     console.print(f"Feature extraction on the same decoded frames: {speed}")
     if "pose" in fps and "vgg16" in fps:
