@@ -133,7 +133,8 @@ def measure_speed(videos: list[Video], backends: dict, samplings: dict, frames: 
     for video in videos:
         for key in backends:
             stream = sample_frames(video.path, samplings[key])
-            picked[key] += [frame for _, frame in (next(stream, (None, None)) for _ in range(per_video)) if frame is not None]
+            pairs = (next(stream, (None, None)) for _ in range(per_video))
+            picked[key] += [frame for _, frame in pairs if frame is not None]
     fps = {}
     for key, backend in backends.items():
         batches = picked[key]
@@ -287,7 +288,8 @@ def _print(results: list[HeadScores], fps: dict[str, float], extraction: dict) -
     console.print(f"Feature extraction on the same decoded frames: {speed}")
     if "pose" in fps and "vgg16" in fps:
         ratio = fps["pose"] / fps["vgg16"]
-        console.print(f"  pose / vgg16 = {ratio:.1f}× (goal ≥ {SPEED_GOAL:g}×: {'met' if ratio >= SPEED_GOAL else 'NOT met'})")
+        verdict = "met" if ratio >= SPEED_GOAL else "NOT met"
+        console.print(f"  pose / vgg16 = {ratio:.1f}× (goal ≥ {SPEED_GOAL:g}×: {verdict})")
     for r in results:
         if r.key.startswith("pose"):
             met = r.balanced_accuracy >= BALANCED_GOAL and r.clips_right >= CLIP_GOAL * r.clips

@@ -225,7 +225,10 @@ def accuracy_of(
     probs = []
     for index, frames in enumerate(data.frames):
         model.reset()
-        probs.append(model.probabilities(frames) if keypoints is None else model.keypoint_probabilities(keypoints[index]))
+        if keypoints is None:
+            probs.append(model.probabilities(frames))
+        else:
+            probs.append(model.keypoint_probabilities(keypoints[index]))
     results = [
         VideoResult(video, group, truth, prediction_from_probs(video, model.labels, times, p, model.smoothing, model.rest_class))
         for video, group, truth, times, p in zip(data.videos, data.groups, data.truth, data.times, probs)
