@@ -133,7 +133,8 @@ def measure_speed(videos: list[Video], backends: dict, samplings: dict, frames: 
     for video in videos:
         for key in backends:
             stream = sample_frames(video.path, samplings[key])
-            picked[key] += [frame for _, frame in (next(stream, (None, None)) for _ in range(per_video)) if frame is not None]
+            pairs = (next(stream, (None, None)) for _ in range(per_video))
+            picked[key] += [frame for _, frame in pairs if frame is not None]
     fps = {}
     for key, backend in backends.items():
         batches = picked[key]
@@ -191,7 +192,7 @@ def leave_one_group_out(videos: list[Video], classes: list[str], backbone: str, 
                 vote = int(np.bincount(members, minlength=len(classes)).argmax())
                 clips_right += vote == label
                 if vote != label:
-                    wrong.append(f"{v.path.name} [{classes[label]} → {classes[vote]}]")
+                    wrong.append(f"{v.path.name} ({classes[label]} → {classes[vote]})")
             prediction = prediction_from_probs(v.path, tuple(classes[:-1]), v.times, probs, params, rest_class=True)
             sequences.append(evaluate_sequence(v.truth, prediction.shown, v.times, every_s, tuple(classes[:-1]),
                                                held=prediction.held))  # fmt: skip
@@ -282,12 +283,13 @@ def _print(results: list[HeadScores], fps: dict[str, float], extraction: dict) -
     console.print(groups)
     for r in results:
         if r.wrong_clips:
-            console.print(f"{r.key} wrong clips: " + "; ".join(r.wrong_clips))
+            console.print(f"{r.key} wrong clips: " + "; ".join(r.wrong_clips), highlight=False, markup=False)
     speed = ", ".join(f"{k} {v:.1f} frames/s" for k, v in fps.items())
     console.print(f"Feature extraction on the same decoded frames: {speed}")
     if "pose" in fps and "vgg16" in fps:
         ratio = fps["pose"] / fps["vgg16"]
-        console.print(f"  pose / vgg16 = {ratio:.1f}× (goal ≥ {SPEED_GOAL:g}×: {'met' if ratio >= SPEED_GOAL else 'NOT met'})")
+        verdict = "met" if ratio >= SPEED_GOAL else "NOT met"
+        console.print(f"  pose / vgg16 = {ratio:.1f}× (goal ≥ {SPEED_GOAL:g}×: {verdict})")
     for r in results:
         if r.key.startswith("pose"):
             met = r.balanced_accuracy >= BALANCED_GOAL and r.clips_right >= CLIP_GOAL * r.clips

@@ -152,3 +152,36 @@ def test_the_cli_trains_and_evaluates_a_pose_model(demo_manifest, pose_files, tm
     assert (out / "report" / "evaluation_all.json").is_file()
     result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", "pose", "--head", "gap"])
     assert result.exit_code == 1 and "does not fit the pose backbone" in result.output
+
+
+def test_bench_measures_a_pose_export_beside_its_estimator(pose_export):
+    from gymnos_edge.bench.runner import BenchConfig, run_bench
+
+    run, exported = pose_export
+    result = run_bench(BenchConfig(export_dir=exported.folder, run=run.folder, split="all", threads=(1,), warmup=1,
+                                   runs=3))  # fmt: skip
+    rows = {row.format: row for row in result.rows}
+    assert set(rows) == {"blazepose", "keras", "tflite-fp32", "tflite-fp16", "coreml"}
+    assert rows["blazepose"].p50_ms > 0 and rows["tflite-fp32"].p50_ms > 0 and rows["keras"].status == "ok"
+    assert rows["tflite-fp32"].label_agreement == 100.0  # the same model, fed the same keypoints
+    assert rows["tflite-fp32"].frame_accuracy == rows["keras"].frame_accuracy
+    assert any("BlazePose estimator" in note for note in result.notes)
+
+
+def test_bench_shows_an_image_and_a_pose_export_side_by_side(pose_run, pose_export, demo_manifest, monkeypatch):
+    from typer.testing import CliRunner
+
+    from conftest import make_untrained_run
+    from gymnos_edge.cli.app import app
+
+    folder, _ = pose_run
+    monkeypatch.chdir(folder)  # bench finds each export's run as runs/<name>
+    _, pose_exported = pose_export
+    image_run = make_untrained_run(folder / "runs" / "image", manifest=demo_manifest, every_s=0.5)
+    image_exported = export_run(image_run.folder, ExportOptions(coreml=False, out=folder / "export" / "image",
+                                                                validate=False))  # fmt: skip
+    result = CliRunner().invoke(app, ["bench", str(image_exported.folder), str(pose_exported.folder), "--split", "all",
+                                      "--threads", "1", "--runs", "2", "--warmup", "0"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Side by side" in result.output and "blazepose" in result.output
+    assert (image_exported.folder / "bench.json").is_file() and (pose_exported.folder / "bench.json").is_file()

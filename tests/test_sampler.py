@@ -90,6 +90,13 @@ def test_resize_policies_keep_or_fill_the_square():
     assert letterbox[25, 0].max() == 0 and letterbox[25, 25].min() == 255  # black bars left and right
 
 
+def test_fit_keeps_the_frame_shape_for_the_pose_estimator():
+    frame = np.zeros((100, 40, 3), np.uint8)
+    assert resize_frame(frame, 50, ResizePolicy.fit).shape == (50, 20, 3)
+    assert resize_frame(frame, 200, ResizePolicy.fit).shape == (200, 80, 3)
+    assert resize_frame(frame, 100, ResizePolicy.fit) is frame
+
+
 def test_memory_is_flat_one_frame_at_a_time(make_video):
     path = make_video(seconds=2.0)
     frames = sample_frames(path, SamplingConfig(image_size=32))

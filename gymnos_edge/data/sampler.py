@@ -82,7 +82,8 @@ def sample_frames(
     start_s: float | None = None,
     end_s: float | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield `(timestamp_s, rgb uint8 size×size×3 (or fitted into size×size))` every `config.every_s` seconds of the span.
+    """Yield `(timestamp_s, rgb uint8 size×size×3)` every `config.every_s` seconds of the span
+    (with the `fit` policy, the frame's own shape inside size×size).
 
     Frames are picked by presentation timestamp, so variable-frame-rate phone
     videos are sampled evenly in time; frames in between are only grabbed,

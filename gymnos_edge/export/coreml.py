@@ -380,9 +380,14 @@ def load(path: Path | str):
     return _coremltools().models.MLModel(str(path))
 
 
-def predict(model, image_rgb: np.ndarray, state: np.ndarray) -> dict[str, np.ndarray]:
-    """One step on macOS: `image_rgb` (S,S,3) uint8, `state` (N+9,)."""
-    from PIL import Image
+def predict(model, image_rgb: np.ndarray, state: np.ndarray, source: str = IMAGE) -> dict[str, np.ndarray]:
+    """One step on macOS: `image_rgb` (S,S,3) uint8, or for a pose model (`source` "keypoints") the
+    (17,3) keypoints; `state` (N+9,), or (N+9+M,) for a pose model."""
+    if source == KEYPOINTS:
+        value = np.asarray(image_rgb, np.float32)[None]
+    else:
+        from PIL import Image
 
-    result = model.predict({IMAGE: Image.fromarray(np.asarray(image_rgb, np.uint8)), STATE: state[None].astype(np.float32)})
+        value = Image.fromarray(np.asarray(image_rgb, np.uint8))
+    result = model.predict({source: value, STATE: state[None].astype(np.float32)})
     return {name: np.asarray(result[name]) for name in OUTPUTS}

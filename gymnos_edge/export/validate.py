@@ -103,9 +103,9 @@ class Reference:
     def carries_state(self) -> bool:
         return self.final_extra_state is not None
 
-    def full_state(self, tracker: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-        """What the whole graph takes: the tracker's state, then the rest (the initial motion by default)."""
-        return np.concatenate([tracker, self.extra_state if extra is None else extra]).astype(np.float32)
+    def full_state(self, tracker: np.ndarray) -> np.ndarray:
+        """What the whole graph takes: the tracker's state, then the initial motion state (pose models)."""
+        return np.concatenate([tracker, self.extra_state]).astype(np.float32)
 
     @property
     def n_classes(self) -> int:
@@ -251,7 +251,7 @@ def validate_coreml(path: Path, fmt: ExportFormat, reference: Reference, metadat
     model = coreml.load(path)
 
     def serve(image: np.ndarray, state: np.ndarray) -> Step:
-        result = coreml.predict(model, image, state)
+        result = coreml.predict(model, image, state, source=metadata.get("input", "image"))
         return Step(result["probs"][0], result["smoothed"][0], int(result["label"][0]), result["next_state"][0])
 
     checked = compare(fmt, path.name, reference, serve, smooth=None)

@@ -21,6 +21,7 @@ from gymnos_edge.features.keypoints import motion_alpha, motion_initial_state, m
 from gymnos_edge.features.pose_estimator import BlazePoseEstimator, EstimatorSettings
 from gymnos_edge.features.pose_models import pose_model_files
 from gymnos_edge.sets.smoothing import SmoothingParams
+from gymnos_edge.training.head_fit import predict_probs
 from gymnos_edge.training.run_folder import Run
 
 
@@ -81,13 +82,7 @@ class KerasPoseModel:
         return self.head_probabilities(inputs)
 
     def head_probabilities(self, inputs: np.ndarray) -> np.ndarray:
-        probs = []
-        for first in range(0, len(inputs), self.batch_size):
-            chunk = inputs[first : first + self.batch_size]
-            batch = np.zeros((self.batch_size, chunk.shape[1]), np.float32)
-            batch[: len(chunk)] = chunk
-            probs.append(np.asarray(self._head.predict_on_batch(batch))[: len(chunk)])
-        return np.concatenate(probs) if probs else np.zeros((0, len(self.labels) + int(self.rest_class)), np.float32)
+        return predict_probs(self._head, inputs, self.batch_size)
 
 
 class PoseFrameModel:

@@ -132,5 +132,12 @@ def predict_labels(model, features: np.ndarray) -> np.ndarray:
     return np.argmax(predict_probs(model, features), axis=1)
 
 
-def predict_probs(model, features: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict(features.astype(np.float32), batch_size=256, verbose=0), np.float32)
+def predict_probs(model, features: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Probabilities in batches of one shape (the last one padded), so the compiled graph is reused."""
+    probs = []
+    for first in range(0, len(features), batch_size):
+        chunk = np.asarray(features[first : first + batch_size], np.float32)
+        batch = np.zeros((batch_size, *chunk.shape[1:]), np.float32)
+        batch[: len(chunk)] = chunk
+        probs.append(np.asarray(model.predict_on_batch(batch), np.float32)[: len(chunk)])
+    return np.concatenate(probs) if probs else np.zeros((0, int(model.output_shape[-1])), np.float32)
