@@ -81,7 +81,8 @@ def features_command(
     stats = result.stats
     console.print(
         f"Spans: {stats.spans_cached} cached, {stats.spans_computed} computed; frames: {result.frames} in all, "
-        f"{stats.frames_computed} computed in {stats.seconds:.1f} s ({result.frames_per_s:.1f} frames/s)"
+        f"{stats.frames_computed} computed in {stats.seconds:.1f} s ({result.frames_per_s:.1f} frames/s"
+        + (", Ray's start-up included)" if engine is Engine.ray and stats.spans_computed else ")")
     )
     console.print(f"[green]✓[/] feature cache complete in [bold]{result.cache_folder}[/]")
     console.print(f"Next: [bold]gymnos-edge train {manifest}{_train_flags(config)}[/]")
