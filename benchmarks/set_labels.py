@@ -2,9 +2,12 @@
 
     .venv/bin/python benchmarks/set_labels.py                 # demo data + both models, in a temp folder
     .venv/bin/python benchmarks/set_labels.py --image-size 96 # smaller and quicker
+    .venv/bin/python benchmarks/set_labels.py --weights vgg16_notop.weights.h5   # ImageNet VGG16, as users train
+    .venv/bin/python benchmarks/set_labels.py --backbone pose # the body-pose path
 
-Both models are trained as `make demo` trains (`--weights none`, the same
-automatic split, so the same gym is held out as val) on the same cached frames:
+Both models are trained as `make demo` trains (`--weights none` unless told
+otherwise, the same automatic split, so the same gym is held out as val) on the
+same cached frames:
 one with `--gaps ignore` (no rest class: the state machine can only show rest
 when no exercise is kept) and one with the default `--gaps rest`. Both are
 scored on the held-out gym, which no training decision saw but early stopping.
@@ -33,11 +36,11 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from timing import best_seconds  # noqa: E402  (benchmarks/timing.py)
-from gymnos_edge.common.contract import Gaps  # noqa: E402
+from gymnos_edge.common.contract import Backbone, Gaps  # noqa: E402
 from gymnos_edge.common.errors import UserError  # noqa: E402
 from gymnos_edge.evaluation.evaluate import Evaluation, VideoResult, predict_split, score  # noqa: E402
 from gymnos_edge.evaluation.set_metrics import count_flips, overlap_s  # noqa: E402
-from gymnos_edge.inference.open_model import KerasFrameModel  # noqa: E402
+from gymnos_edge.inference.open_model import open_frame_model  # noqa: E402
 from gymnos_edge.sets.segments import segment  # noqa: E402
 from gymnos_edge.sets.smoothing import initial_state, step  # noqa: E402
 from gymnos_edge.training.run_folder import Run  # noqa: E402
@@ -47,7 +50,7 @@ LONG_REST_S = 2.0
 console = Console()
 
 
-def train_both(folder: Path, image_size: int) -> tuple[dict[str, Run], Path]:
+def train_both(folder: Path, args: argparse.Namespace) -> tuple[dict[str, Run], Path]:
     from gymnos_edge.data.demo import make_demo_data
     from gymnos_edge.data.sampler import SamplingConfig
     from gymnos_edge.training.train import TrainConfig, train
@@ -56,8 +59,10 @@ def train_both(folder: Path, image_size: int) -> tuple[dict[str, Run], Path]:
         manifest = make_demo_data(folder / "demo")
     runs = {}
     for name, gaps in (("no rest class (--gaps ignore)", Gaps.ignore), ("rest class (--gaps rest)", Gaps.rest)):
-        config = TrainConfig(manifest=manifest, out=folder / "runs" / gaps.value, weights="none", gaps=gaps,
-                             sampling=SamplingConfig(every_s=0.2, image_size=image_size), cache_dir=folder / "cache")  # fmt: skip
+        sampling = None if args.backbone is Backbone.pose else SamplingConfig(every_s=0.2, image_size=args.image_size)
+        config = TrainConfig(manifest=manifest, out=folder / "runs" / gaps.value, backbone=args.backbone,
+                             weights=args.weights, gaps=gaps, sampling=sampling, pose_model=args.pose_model,
+                             cache_dir=args.cache or folder / "cache")  # fmt: skip
         with console.status(f"Training {name}…"):
             started = time.perf_counter()
             result = train(config)
@@ -114,7 +119,9 @@ def print_side_by_side(scored: dict[str, tuple[Evaluation, RestScore]], truth_fl
     row("frame accuracy %", lambda m, r, k: f"{m.accuracy:.1f}")
     row("flips / min", lambda m, r, k: f"{m.flips_per_minute:.1f}")
     row("flips vs the truth's", lambda m, r, k: f"{m.flips_per_minute / truth_flips:.2f}×")
-    row("mean detection delay s", lambda m, r, k: "—" if math.isnan(m.detection.mean_s) else f"{m.detection.mean_s:.2f}")
+    row(
+        "mean detection delay s", lambda m, r, k: "—" if math.isnan(m.detection.mean_s) else f"{m.detection.mean_s:.2f}"
+    )
     row("sets shown / true", lambda m, r, k: _sets(m))
     row(f"true rests ≥ {LONG_REST_S:g} s shown", lambda m, r, k: f"{r.shown}/{r.long_rests}" if k == "smoothed" else "")
     console.print(table)
@@ -141,28 +148,32 @@ def _sets(metrics) -> str:
     return f"{counts.true_positives + counts.false_positives} / {counts.true_positives + counts.false_negatives}"
 
 
-def per_frame_costs(model: KerasFrameModel) -> tuple[float, float]:
-    n = model.run.metadata.n_outputs
+def per_frame_costs(model) -> tuple[float, float]:
+    """The smoothing step's time per frame next to the frame model's (one frame; the pose estimator included)."""
+    n = len(model.labels) + model.rest_class
     state = initial_state(n, model.rest_class)
     probs = np.full(n, 1.0 / n, np.float32)
     step_s = best_seconds(lambda: step(state, probs, model.smoothing, rest_class=model.rest_class), number=2_000)
-    classifier = model.run.load_model()
     size = model.sampling.image_size
     frame = np.random.default_rng(0).uniform(0, 255, (1, size, size, 3)).astype(np.float32)
-    classifier.predict_on_batch(frame)
-    model_s = best_seconds(lambda: classifier.predict_on_batch(frame), number=20)
+    model.probabilities(frame)
+    model_s = best_seconds(lambda: model.probabilities(frame), number=20)
     return step_s, model_s
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--image-size", type=int, default=128, help="as make demo (128)")
+    parser.add_argument("--image-size", type=int, default=128, help="VGG16 input size, as make demo (128)")
+    parser.add_argument("--backbone", type=Backbone, default=Backbone.vgg16, choices=list(Backbone))
+    parser.add_argument("--weights", default="none", help="VGG16 weights: none (as make demo), imagenet or a file")
+    parser.add_argument("--pose-model", type=Path, default=None, help="folder with the BlazePose files")
+    parser.add_argument("--cache", type=Path, default=None, help="feature cache (default: a temporary one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gymnos-set-labels-") as folder:
-        runs, manifest = train_both(Path(folder), args.image_size)
+        runs, manifest = train_both(Path(folder), args)
         scored, truth_flips = {}, None
         for name, run in runs.items():
-            model = KerasFrameModel(run)
+            model = open_frame_model(run.folder, args.pose_model)
             assignment = run.metadata.splits["assignment"]
             held_out = sorted(set(run.metadata.splits["val"]["groups"]))
             with console.status(f"Predicting the held-out gym with {name}…"):
@@ -170,12 +181,13 @@ def main() -> None:
             truth_flips = true_flips_per_minute(results)
             scored[name] = (score(results, "val"), rest_score(results))
         frames = sum(len(r.prediction.times) for r in results)
-        console.print(f"held-out gym {', '.join(held_out)}: {len(results)} videos, {frames} frames every 0.2 s")
+        console.print(f"{args.backbone.value} backbone, weights {args.weights}; held-out gym {', '.join(held_out)}: "
+                      f"{len(results)} videos, {frames} frames every 0.2 s")  # fmt: skip
         print_side_by_side(scored, truth_flips)
         rest_aware = list(scored)[-1]
         console.print(f"Goals for {rest_aware}, smoothed:")
         verdict(*scored[rest_aware], truth_flips)
-        step_s, model_s = per_frame_costs(KerasFrameModel(runs[rest_aware]))
+        step_s, model_s = per_frame_costs(open_frame_model(runs[rest_aware].folder, args.pose_model))
         console.print(f"Smoothing step {step_s * 1e6:.1f} µs per frame vs the classifier's {model_s * 1e3:.1f} ms "
                       f"(1 : {model_s / step_s:,.0f}), measured in this run")  # fmt: skip
 
