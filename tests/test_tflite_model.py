@@ -11,7 +11,7 @@ import pytest
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.artifacts import base_metadata, model_metadata
 from gymnos_edge.export.formats import tflite_format
-from gymnos_edge.export.tflite import convert_tflite
+from gymnos_edge.export.tflite.convert import convert_tflite
 from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing
 from gymnos_edge.training.run_folder import RunMetadata
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, state_size
