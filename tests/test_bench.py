@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import make_untrained_run
-from gymnos_edge.bench.runner import BenchConfig, _Frames, accuracy_of, run_bench
+from gymnos_edge.bench.accuracy import SplitFrames, accuracy_of
+from gymnos_edge.bench.runner import BenchConfig, run_bench
 from gymnos_edge.cli.app import app
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.exporter import ExportOptions, export_run
@@ -103,7 +104,7 @@ class _TableModel:
 
 def test_accuracy_columns_on_a_hand_made_case():
     truth = np.array([0, 0, 0, 0, 2, 2, 1, 1, 1, 1])  # 4 × a, 2 × rest, 4 × b
-    frames = _Frames([Path("v.mp4")], [np.arange(10.0)], [np.zeros((10, 4, 4, 3))], [truth], ["g"])
+    frames = SplitFrames([Path("v.mp4")], [np.arange(10.0)], [np.zeros((10, 4, 4, 3))], [truth], ["g"])
     reference = _TableModel([[0.9, 0.1]] * 6 + [[0.1, 0.9]] * 4)
     model = _TableModel([[0.9, 0.1]] * 3 + [[0.2, 0.8]] + [[0.9, 0.1]] * 2 + [[0.1, 0.9]] * 4)
     reference_figures, reference_probs = accuracy_of(reference, frames, None)
@@ -131,7 +132,8 @@ def test_bench_command_writes_json_and_plot(exported, tmp_path):
 
 
 def test_goals_are_judged_from_the_rows():
-    from gymnos_edge.bench.runner import BenchRow, check_goals
+    from gymnos_edge.bench.goals import check_goals
+    from gymnos_edge.bench.rows import BenchRow
 
     def row(fmt, p50, agreement=None, f1=None):
         return BenchRow(fmt, fmt, 1.0, threads=1, p50_ms=p50, label_agreement=agreement, set_f1_50=f1)

@@ -13,16 +13,13 @@ from typer.testing import CliRunner
 
 from gymnos_edge.cli.export import export_command
 from gymnos_edge.common.errors import UserError
-from gymnos_edge.export import coreml as coreml_module
-from gymnos_edge.export.coreml import CoreMLCompression, float16_smoothing_ops, spec_problems
+from gymnos_edge.export.coreml import convert as coreml_convert
+from gymnos_edge.export.coreml.convert import CoreMLCompression
+from gymnos_edge.export.coreml.spec import float16_smoothing_ops, spec_problems
 from gymnos_edge.export.exporter import ExportOptions, ExportValidationError, export_run
 from gymnos_edge.export.formats import FORMATS, STATE_ATOL, Quantization, markdown_table, tflite_format
-from gymnos_edge.export.tflite import (
-    convert_tflite,
-    operator_names,
-    preprocessing_tensor_names,
-    smoothing_tensor_names,
-)
+from gymnos_edge.export.tflite.convert import convert_tflite
+from gymnos_edge.export.tflite.flatbuffer import operator_names, preprocessing_tensor_names, smoothing_tensor_names
 from gymnos_edge.export.validate import Check, Validation, reference_vectors
 from gymnos_edge.training.classifier import PREPROCESSING
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, state_fields, state_index, state_size, step
@@ -289,10 +286,10 @@ def test_coreml_spec_check_catches_a_float16_smoothing_step(tiny_run, monkeypatc
     from gymnos_edge.export.artifacts import base_metadata, model_metadata
     from gymnos_edge.export.formats import coreml_format
 
-    monkeypatch.setattr(coreml_module, "_in_float16", lambda op: True)
+    monkeypatch.setattr(coreml_convert, "_in_float16", lambda op: True)
     meta = model_metadata(base_metadata(tiny_run.metadata), coreml_format())
-    mlmodel = coreml_module.convert_coreml(tiny_run.load_model(), tiny_run.metadata.smoothing_params, meta)
-    path = coreml_module.save_coreml(mlmodel, tmp_path / "half.mlpackage")
+    mlmodel = coreml_convert.convert_coreml(tiny_run.load_model(), tiny_run.metadata.smoothing_params, meta)
+    path = coreml_convert.save_coreml(mlmodel, tmp_path / "half.mlpackage")
     assert any("computes in float16" in problem for problem in spec_problems(path, meta))
 
 
@@ -368,8 +365,6 @@ def test_failed_validation_leaves_nothing(tmp_path, tiny_run, monkeypatch):
 
 
 def test_failed_conversion_leaves_nothing_and_force_keeps_the_old_export_until_success(tmp_path, tiny_run, monkeypatch):
-    import gymnos_edge.export.coreml as coreml
-
     out = tmp_path / "export" / "tiny"
     out.mkdir(parents=True)
     (out / "old.txt").write_text("previous export")
@@ -378,7 +373,7 @@ def test_failed_conversion_leaves_nothing_and_force_keeps_the_old_export_until_s
     def broken(*args, **kwargs):
         raise RuntimeError("converter crashed")
 
-    monkeypatch.setattr(coreml, "convert_coreml", broken)
+    monkeypatch.setattr(coreml_convert, "convert_coreml", broken)
     with pytest.raises(RuntimeError, match="converter crashed"):
         export_run(tiny_run.folder, ExportOptions(out=out, force=True, validate=False))
     assert leftovers(out.parent) == ["tiny"] and leftovers(out) == ["metadata.json", "old.txt"]

@@ -117,12 +117,13 @@ def test_tflite_replays_python_exactly_along_a_keypoint_sequence(pose_export):
 
 
 def test_the_core_ml_pose_package_has_the_expected_spec(pose_export):
-    from gymnos_edge.export import coreml
+    from gymnos_edge.export.coreml import quiet_coremltools
+    from gymnos_edge.export.coreml.spec import spec_problems
 
     _, exported = pose_export
     metadata = json.loads((exported.folder / "metadata.json").read_text())
-    assert coreml.spec_problems(exported.folder / "GymnosEdge.mlpackage", metadata) == []
-    spec = coreml._coremltools().utils.load_spec(str(exported.folder / "GymnosEdge.mlpackage"))
+    assert spec_problems(exported.folder / "GymnosEdge.mlpackage", metadata) == []
+    spec = quiet_coremltools().utils.load_spec(str(exported.folder / "GymnosEdge.mlpackage"))
     assert [f.name for f in spec.description.input] == ["keypoints", "state_in"]
     assert json.loads(spec.description.metadata.userDefined["joints"]) == list(POSE_JOINTS)
 

@@ -8,10 +8,11 @@ import keras
 import numpy as np
 import pytest
 
+from gymnos_edge.common.contract import IMAGE, NEXT_STATE, PROBS, SERVING, STATE
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.artifacts import base_metadata, model_metadata
 from gymnos_edge.export.formats import tflite_format
-from gymnos_edge.export.tflite import convert_tflite
+from gymnos_edge.export.tflite.convert import convert_tflite
 from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing
 from gymnos_edge.training.run_folder import RunMetadata
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, state_size
@@ -110,6 +111,21 @@ def test_probabilities_implements_the_frame_model_protocol(stub_file):
     assert probs.shape == (5, 2)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     assert frame_model.probabilities(images[:0]).shape == (0, 2)
+
+
+def test_probabilities_of_a_batch_equal_the_serving_signature_frame_by_frame(stub_file):
+    """What bench scores is what a phone computes: serving_default, one frame at a time, the state fed back."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    path, _ = stub_file
+    images = frames(9, seed=4)
+    serve = Interpreter(model_path=str(path), num_threads=1).get_signature_runner(SERVING)
+    state, served = initial_state(len(LABELS))[None], []
+    for image in images:
+        result = serve(**{IMAGE: image.astype(np.float32)[None], STATE: state})
+        served.append(result[PROBS][0])
+        state = result[NEXT_STATE]
+    np.testing.assert_array_equal(TFLiteModel(path).probabilities(images.astype(np.float32)), np.stack(served))
 
 
 def test_smooth_step_replays_the_reference(stub_file):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gymnos_edge.bench.runner import BenchResult
+from gymnos_edge.bench.result import BenchResult
 
 
 def plot_bench(result: BenchResult, target: Path) -> None:

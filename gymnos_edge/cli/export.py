@@ -54,7 +54,7 @@ def export_command(
 
     Example: [bold]gymnos-edge export runs/latest --tflite --quantize fp32 --quantize int8 --coreml[/]
     """
-    from gymnos_edge.export.coreml import CoreMLCompression
+    from gymnos_edge.export.coreml.convert import CoreMLCompression
     from gymnos_edge.export.exporter import ExportOptions, ExportValidationError, export_run
 
     want_tflite = tflite or bool(quantize)

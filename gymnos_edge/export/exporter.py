@@ -26,7 +26,7 @@ from gymnos_edge.export.artifacts import (
     size_of,
     write_artifacts,
 )
-from gymnos_edge.export.coreml import CoreMLCompression
+from gymnos_edge.export.coreml.convert import CoreMLCompression
 from gymnos_edge.export.formats import ExportFormat, Quantization, Runtime, coreml_format, tflite_format
 from gymnos_edge.export.frames import manifest_frames, synthetic_frames, synthetic_keypoints
 from gymnos_edge.export.validate import Reference, Validation, reference_vectors, validate_coreml, validate_tflite
@@ -229,7 +229,7 @@ def _convert(
 ) -> Path:
     path = folder / fmt.file
     if fmt.runtime is Runtime.tflite:
-        from gymnos_edge.export.tflite import convert_tflite
+        from gymnos_edge.export.tflite.convert import convert_tflite
 
         data = convert_tflite(
             classifier, meta.smoothing_params, fmt.quantization, calibration, model_metadata(base, fmt), meta.rest_class,
@@ -237,7 +237,7 @@ def _convert(
         )
         path.write_bytes(data)
     else:
-        from gymnos_edge.export.coreml import convert_coreml, save_coreml
+        from gymnos_edge.export.coreml.convert import convert_coreml, save_coreml
 
         mlmodel = convert_coreml(
             classifier, meta.smoothing_params, model_metadata(base, fmt), options.compression, meta.rest_class,

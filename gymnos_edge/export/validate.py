@@ -238,20 +238,21 @@ def validate_tflite(path: Path, fmt: ExportFormat, reference: Reference, num_thr
 
 def validate_coreml(path: Path, fmt: ExportFormat, reference: Reference, metadata: dict[str, Any]) -> Validation:
     """Check the package's spec on any OS; on macOS also load it back and run the checks."""
-    from gymnos_edge.export import coreml
+    from gymnos_edge.export.coreml import runtime
+    from gymnos_edge.export.coreml.spec import spec_problems
 
-    problems = coreml.spec_problems(path, metadata)
+    problems = spec_problems(path, metadata)
     checked_text = ("inputs keypoints and state_in, outputs, labels and joints, iOS 16, float32 throughout"
                     if metadata.get("input") == "keypoints" else
                     "inputs, outputs, image BGR with the Caffe bias, labels, iOS 16, smoothing ops in float32")  # fmt: skip
     spec = Check("spec", not problems, "; ".join(problems) or checked_text)
-    if not coreml.can_predict():
+    if not runtime.can_predict():
         note = "Core ML predictions need macOS: only the spec was checked here"
         return Validation(fmt.key, path.name, (spec,), notes=(*reference.notes, note))
-    model = coreml.load(path)
+    model = runtime.load(path)
 
     def serve(image: np.ndarray, state: np.ndarray) -> Step:
-        result = coreml.predict(model, image, state, source=metadata.get("input", "image"))
+        result = runtime.predict(model, image, state, source=metadata.get("input", "image"))
         return Step(result["probs"][0], result["smoothed"][0], int(result["label"][0]), result["next_state"][0])
 
     checked = compare(fmt, path.name, reference, serve, smooth=None)

@@ -1,0 +1,1 @@
+"""LiteRT (TFLite) files: `convert` writes them from the wrapper graph; `flatbuffer` reads and edits them."""
