@@ -48,7 +48,7 @@ def test_features_command_fills_the_cache_then_finds_it_complete(demo_manifest, 
     args = ["features", str(demo_manifest), "--weights", "none", "--image-size", "32", "--every", "0.5"]
     from gymnos_edge.common.contract import Gaps
     from gymnos_edge.data.manifest import require_valid
-    from gymnos_edge.training.train import training_spans
+    from gymnos_edge.training.plan import training_spans
 
     spans = len({(s.request.video, s.request.start_s, s.request.end_s)  # what train reads, rest gaps included
                  for s in training_spans(require_valid(demo_manifest), Gaps.rest)[0]})  # fmt: skip

@@ -11,7 +11,7 @@ from gymnos_edge.data.manifest import check_manifest, load_manifest, require_val
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames
 from gymnos_edge.evaluation.evaluate import truth_at
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence
-from gymnos_edge.training.train import training_spans
+from gymnos_edge.training.plan import training_spans
 
 
 def write_manifest(folder, rows: str):

@@ -22,7 +22,8 @@ from gymnos_edge.training.run_folder import load_run
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.data.splits import plan_splits
 from gymnos_edge.training.features_job import FeaturesConfig, compute_features
-from gymnos_edge.training.train import TrainConfig, train, training_spans
+from gymnos_edge.training.plan import training_spans
+from gymnos_edge.training.train import TrainConfig, train
 
 
 def _count(weights) -> int:
