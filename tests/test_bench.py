@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import make_untrained_run
 from gymnos_edge.bench.runner import BenchConfig, _Frames, accuracy_of, run_bench
 from gymnos_edge.cli.app import app
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.exporter import ExportOptions, export_run
 from gymnos_edge.export.formats import Quantization
 from gymnos_edge.sets.smoothing import SmoothingParams
+from helpers import make_untrained_run
 
 runner = CliRunner()
 

@@ -3,6 +3,7 @@ from typer.testing import CliRunner
 
 from gymnos_edge import __version__
 from gymnos_edge.cli.app import app
+from helpers import run_cli
 
 runner = CliRunner()
 
@@ -84,14 +85,8 @@ def test_a_ray_address_where_nothing_listens_fails_at_once(demo_manifest):
 
 
 def test_imagenet_download_failure_is_one_clear_sentence(demo_manifest, tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "GYMNOS_EDGE_CACHE": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "gymnos_edge", "train", str(demo_manifest), "--image-size", "32",
-               "--out", str(tmp_path / "run")]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    result = run_cli("train", str(demo_manifest), "--image-size", "32", "--out", str(tmp_path / "run"),
+                     KERAS_HOME=str(tmp_path / "keras"), GYMNOS_EDGE_CACHE=str(tmp_path / "cache"))  # fmt: skip
     assert result.returncode == 1
     assert "could not download the ImageNet weights" in result.stderr and "--weights none" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import tiny_train_config
 from gymnos_edge.cli.app import app
 from gymnos_edge.evaluation.evaluate import (
     TUNING_GRID,
@@ -27,9 +26,9 @@ from gymnos_edge.training.run_folder import load_run
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.train import train
 from gymnos_edge.data.video import VideoInfo
+from helpers import LABELS, tiny_train_config
 
 runner = CliRunner()
-LABELS = ("overhead_press", "squat")
 
 
 @pytest.fixture(scope="module")

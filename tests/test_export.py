@@ -28,8 +28,7 @@ from gymnos_edge.training.classifier import PREPROCESSING
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, state_fields, state_index, state_size, step
 from gymnos_edge.common.contract import SERVING, SMOOTH_STEP
 from gymnos_edge.inference.litert_model import TFLiteModel
-from conftest import LABELS, make_untrained_run
-from test_tflite_model import stub_classifier, stub_metadata
+from helpers import LABELS, make_untrained_run, random_images, stub_classifier, stub_metadata
 
 VECTOR_FILES = sorted((Path(__file__).parent / "vectors" / "smoothing").glob("*.json"))
 
@@ -164,7 +163,7 @@ def stub_exports(tmp_path_factory):
         key = (labels, params, quantization, rest_class)
         if key not in made:
             classifier = stub_classifier(len(labels) + rest_class)
-            calibration = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+            calibration = random_images(16)
             metadata = stub_metadata(labels, params, quantization, rest_class)
             data = convert_tflite(classifier, params, quantization, calibration, metadata, rest_class)
             path = folder / f"stub_{len(made)}.tflite"
@@ -203,7 +202,7 @@ def assert_serving_path_steps_exactly(model: TFLiteModel, vector: dict) -> None:
     """The whole graph, fed the vector's states, steps them exactly as the reference does its own probs."""
     params = SmoothingParams.from_dict(vector["params"])
     states = np.asarray([vector["initial_state"], *vector["states"]], np.float32)[::5]
-    images = np.random.default_rng(1).integers(0, 256, (len(states), 32, 32, 3), dtype=np.uint8)
+    images = random_images(len(states), seed=1)
     for image, state in zip(images, states):
         result = model.step(image, state)
         expected_state, _, expected_label = step(state[None], result.probs[None], params, rest_class=vector["rest_class"])
@@ -255,7 +254,7 @@ def test_int8_keeps_the_preprocessing_in_float32(stub_exports):
             assert all(t.Type() == schema.TensorType.FLOAT32 for t in outputs)
     assert {"REVERSE_V2", "SUB"} <= producers
 
-    images = np.random.default_rng(5).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)  # as calibrated
+    images = random_images(16, seed=5)  # as calibrated
     expected = stub_classifier(len(LABELS)).predict_on_batch(images.astype(np.float32))
     probs = np.stack([model.step(image, model.initial_state()).probs for image in images])
     np.testing.assert_allclose(probs, expected, atol=0.05, rtol=0)

@@ -15,6 +15,7 @@ from gymnos_edge.features.keypoints import HEAD_FEATURES, MOTION_STATE
 from gymnos_edge.sets.smoothing import state_size
 from gymnos_edge.training.heads import Head
 from gymnos_edge.training.train import TrainConfig, train
+from helpers import make_untrained_run
 
 SAMPLING = SamplingConfig(every_s=0.5, image_size=320, resize=ResizePolicy.fit)
 
@@ -171,7 +172,6 @@ def test_bench_measures_a_pose_export_beside_its_estimator(pose_export):
 def test_bench_shows_an_image_and_a_pose_export_side_by_side(pose_run, pose_export, demo_manifest, monkeypatch):
     from typer.testing import CliRunner
 
-    from conftest import make_untrained_run
     from gymnos_edge.cli.app import app
 
     folder, _ = pose_run

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import tiny_train_config
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, cache_key, extract_features
 from gymnos_edge.data.manifest import Manifest, Span, require_valid
@@ -24,6 +23,7 @@ from gymnos_edge.data.splits import plan_splits
 from gymnos_edge.training.features_job import FeaturesConfig, compute_features
 from gymnos_edge.training.plan import training_spans
 from gymnos_edge.training.train import TrainConfig, train
+from helpers import tiny_train_config
 
 
 def _count(weights) -> int:
