@@ -19,6 +19,7 @@ from helpers import make_untrained_run
 runner = CliRunner()
 
 
+# Its users are marked slow: an export and a benchmark of every format cost a minute or more.
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, demo_manifest):
     root = tmp_path_factory.mktemp("bench")
@@ -33,6 +34,7 @@ def _bench(run, folder, **overrides):
     return run_bench(BenchConfig(**{**config.__dict__, **overrides}))
 
 
+@pytest.mark.slow
 def test_every_format_gets_a_row_with_figures(exported):
     run, folder = exported
     result = _bench(run, folder, threads=(1, 2))
@@ -59,6 +61,7 @@ def test_every_format_gets_a_row_with_figures(exported):
     assert "ai-edge-litert" in data["machine"]["versions"]
 
 
+@pytest.mark.slow
 def test_a_corrupt_model_gives_a_failed_row_and_the_others_still_run(exported, tmp_path):
     run, folder = exported
     copy = tmp_path / "export"
@@ -70,6 +73,7 @@ def test_a_corrupt_model_gives_a_failed_row_and_the_others_still_run(exported, t
     assert statuses["tflite-fp32"] == "ok" and statuses["keras"] == "ok"
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_clear(exported, tmp_path, make_video):
     run, folder = exported
     with pytest.raises(UserError, match="no such export folder"):
@@ -117,6 +121,7 @@ def test_accuracy_columns_on_a_hand_made_case():
     assert figures["rep_mae"] is None and figures["rep_agreement"] is None  # no true reps in this manifest
 
 
+@pytest.mark.slow
 def test_bench_command_writes_json_and_plot(exported, tmp_path):
     run, folder = exported
     out = tmp_path / "bench"

@@ -16,6 +16,7 @@ def test_version_and_help_list_every_command():
         assert command in result.output
 
 
+@pytest.mark.slow
 def test_demo_data_then_manifest_check(tmp_path):
     result = runner.invoke(app, ["demo-data", str(tmp_path / "demo"), "--videos-per-gym", "1"])
     assert result.exit_code == 0, result.output
@@ -34,6 +35,7 @@ def test_manifest_check_lists_problems_and_fails_without_traceback(tmp_path):
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.slow
 def test_train_command_end_to_end_and_runs_latest(demo_manifest, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GYMNOS_EDGE_CACHE", str(tmp_path / "cache"))
@@ -84,6 +86,7 @@ def test_a_ray_address_where_nothing_listens_fails_at_once(demo_manifest):
     assert "no Ray cluster there" in result.output and "ray start --head" in result.output
 
 
+@pytest.mark.slow
 def test_imagenet_download_failure_is_one_clear_sentence(demo_manifest, tmp_path):
     result = run_cli("train", str(demo_manifest), "--image-size", "32", "--out", str(tmp_path / "run"),
                      KERAS_HOME=str(tmp_path / "keras"), GYMNOS_EDGE_CACHE=str(tmp_path / "cache"))  # fmt: skip
@@ -93,6 +96,7 @@ def test_imagenet_download_failure_is_one_clear_sentence(demo_manifest, tmp_path
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_tensorflow_start_up_chatter_stays_off_the_terminal():
     import subprocess
     import sys

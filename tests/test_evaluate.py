@@ -114,6 +114,7 @@ def test_evaluate_command_writes_raw_and_smoothed_scores(trained_run, demo_manif
     assert all(set(g) == {"raw", "smoothed"} for g in data["per_group"].values())
 
 
+@pytest.mark.slow
 def test_tune_picks_a_grid_point_from_val_only_and_leaves_test_alone(trained_run, demo_manifest, tmp_path):
     # A split column: val = gym_a, test = one gym_b video. Tuning must read val only, so the
     # result cannot depend on which video is the test one.

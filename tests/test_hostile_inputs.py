@@ -106,6 +106,7 @@ def test_manifest_check_opens_videos_in_a_folder_named_in_latin1(latin1_folder):
     assert "is valid" in result.stdout and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_predict_a_video_in_a_folder_named_in_latin1(latin1_folder, tiny_run, tmp_path):
     result = run_cli("predict", str(latin1_folder / "squat.mp4"), "--model", str(tiny_run.folder),
                      "--out", str(latin1_folder / "timeline"))  # fmt: skip

@@ -181,6 +181,7 @@ def test_train_reads_every_frame_from_a_cache_the_features_job_filled(demo_manif
     assert result.run.metadata.weights_fingerprint == filled.fingerprint
 
 
+@pytest.mark.slow
 def test_train_never_deletes_a_folder_it_was_not_asked_to_replace(demo_manifest, tmp_path):
     config = tiny_train_config(demo_manifest, tmp_path, epochs=1)
     photos = tmp_path / "photos"
