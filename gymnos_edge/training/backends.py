@@ -20,13 +20,15 @@ from gymnos_edge.common.contract import POSE_JOINTS
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
 from gymnos_edge.features.pose_estimator import EstimatorSettings
-from gymnos_edge.training.features_job import BackboneFeatures
+from gymnos_edge.training.features_job import BackboneFeatures, backbone_features
 
 Extract = Callable[[list[SpanRequest], SamplingConfig, FeatureCache, Callable[[int], None]], BackboneFeatures]
 
 
 @dataclass(frozen=True)
 class Backend:
+    """One backbone as training, and the benchmarks timing it, run it."""
+
     fingerprint: str
     features: Callable[[np.ndarray], np.ndarray]  # one batch of frames → their features
     extract: Extract  # every request's features, from the cache where possible
@@ -42,7 +44,6 @@ def vgg16_backend(image_size: int, weights: str, seed: int, n_classes: int) -> B
     """`n_classes` checks a weights file that holds a whole classifier against the classes to train."""
     from gymnos_edge.training.classifier import PREPROCESSING, build_backbone, build_classifier
     from gymnos_edge.training.classifier import vgg16_features, weights_fingerprint
-    from gymnos_edge.training.features_job import backbone_features
 
     backbone = build_backbone(image_size, weights, seed, n_classes)
     fingerprint = weights_fingerprint(backbone)
