@@ -45,13 +45,13 @@ from gymnos_edge.data.manifest import require_valid  # noqa: E402
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames  # noqa: E402
 from gymnos_edge.evaluation.evaluate import truth_at  # noqa: E402
 from gymnos_edge.evaluation.set_metrics import aggregate, evaluate_sequence  # noqa: E402
-from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features  # noqa: E402
+from gymnos_edge.features.extraction import FeatureCache, SpanRequest  # noqa: E402
 from gymnos_edge.inference.predict import prediction_from_probs  # noqa: E402
 from gymnos_edge.sets.smoothing import SmoothingParams  # noqa: E402
 from gymnos_edge.training.frame_scores import classification_report  # noqa: E402
 from gymnos_edge.training.head_fit import FitSettings, HeadData, fit_head, predict_probs  # noqa: E402
 from gymnos_edge.training.heads import Head  # noqa: E402
-from gymnos_edge.training.train import POSE_SAMPLING, TrainConfig, pose_backend, vgg16_backend  # noqa: E402
+from gymnos_edge.training.train import POSE_SAMPLING, TrainConfig, backend_of  # noqa: E402
 
 BALANCED_GOAL = 0.95
 CLIP_GOAL = 0.95
@@ -114,15 +114,13 @@ def _extract(videos: list[Video], key: str, backend, sampling: SamplingConfig, c
     """Whole-video features of `backend`, cached; the same timestamps as every other backbone's."""
     requests = [SpanRequest(v.path, 0.0, float("inf")) for v in videos]
     with console.status(f"{key}: features of {len(videos)} videos (cached after the first run)…"):
-        entries, stats = extract_features(requests, backend.features, sampling, backend.fingerprint, cache,
-                                          start_span=backend.start_span, pad_batches=backend.pad_batches,
-                                          dtype=backend.dtype)  # fmt: skip
-    for video, entry in zip(videos, entries):
+        features = backend.extract(requests, sampling, cache, lambda n: None)
+    for video, entry in zip(videos, features.entries):
         if len(entry.timestamps) != len(video.times) or not np.allclose(entry.timestamps, video.times):
             raise SystemExit(f"{video.path.name}: {key} sampled other frames than the reference; cannot compare")
         video.inputs[key] = backend.head_inputs(entry.features)
         video.augmented[key] = backend.augment(entry.features)
-    return {"frames_computed": stats.frames_computed, "seconds": stats.seconds}
+    return {"frames_computed": features.stats.frames_computed, "seconds": features.stats.seconds}
 
 
 def measure_speed(videos: list[Video], backends: dict, samplings: dict, frames: int) -> dict[str, float]:
@@ -244,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     for backbone in wanted:
         config = TrainConfig(manifest=args.manifest, backbone=backbone, weights=args.weights, gaps=Gaps.ignore,
                              sampling=samplings[backbone], pose_model=args.pose_model)  # fmt: skip
-        backend = pose_backend(config) if backbone == Backbone.pose.value else vgg16_backend(config, len(classes))
+        backend = backend_of(config, len(classes))
         backends[backbone] = backend
         extraction[backbone] = _extract(videos, backbone, backend, samplings[backbone], cache)
     with console.status("Speed of each backbone on the same frames…"):

@@ -230,14 +230,12 @@ def per_frame_costs(models: dict) -> dict:
 
 def real_section(manifest: Path, weights: Path, workdir: Path, every_s: float = 0.2) -> dict:
     """Leave one group out over the groups with counted sets: VGG16 (ImageNet) at 224 px."""
-    import keras as keras_module
-
     from gymnos_edge.data.manifest import require_valid
     from gymnos_edge.data.sampler import SamplingConfig
     from gymnos_edge.evaluation.evaluate import true_rep_spans, truth_at
     from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
     from gymnos_edge.inference.predict import prediction_from_probs
-    from gymnos_edge.training.classifier import CaffePreprocessing, split_classifier, weights_fingerprint
+    from gymnos_edge.training.classifier import split_classifier, vgg16_features, weights_fingerprint
     from gymnos_edge.training.run_folder import load_run
     from gymnos_edge.training.train import TrainConfig, train
 
@@ -255,13 +253,12 @@ def real_section(manifest: Path, weights: Path, workdir: Path, every_s: float = 
             with console.status(f"real footage: training without {group} ({len(folds) + 1}/{len(groups)})…"):
                 run = train(config).run
         backbone, head = split_classifier(run.load_model())
-        feature_model = keras_module.Sequential([CaffePreprocessing(), backbone])  # as training computes them
+        features_of = vgg16_features(backbone)
         fingerprint = weights_fingerprint(backbone)
         videos = [v for v in check.manifest.videos if check.manifest.spans_of(v)[0].group == group]
         for video in videos:
             request = SpanRequest(video, 0.0, check.videos[video].duration_s)
-            (entry,), _ = extract_features([request], feature_model.predict_on_batch, sampling, fingerprint,
-                                           FeatureCache())  # fmt: skip
+            (entry,), _ = extract_features([request], features_of, sampling, fingerprint, FeatureCache())
             probs = np.asarray(head.predict_on_batch(entry.features.astype(np.float32)), np.float32)
             times = entry.timestamps.astype(np.float64)
             prediction = prediction_from_probs(video, run.metadata.labels, times, probs, run.metadata.smoothing_params,

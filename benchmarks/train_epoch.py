@@ -25,7 +25,7 @@ from gymnos_edge.common.contract import FRAME_BATCH as FEATURE_BATCH
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
 from gymnos_edge.data.manifest import require_valid
 from gymnos_edge.training.heads import Head
-from gymnos_edge.training.classifier import CaffePreprocessing, build_backbone, build_head
+from gymnos_edge.training.classifier import build_backbone, build_head, vgg16_features
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames
 from gymnos_edge.training.train import TrainConfig
 
@@ -51,7 +51,7 @@ def main() -> None:
         labels = sorted({s.label for s in check.manifest.spans})
 
         backbone = build_backbone(args.image_size, "none")
-        features_of = keras.Sequential([CaffePreprocessing(), backbone]).predict_on_batch
+        features_of = vgg16_features(backbone)
         head = build_head(tuple(backbone.output.shape[1:]), len(labels))
         head.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy")
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import make_untrained_run
 from gymnos_edge.bench.accuracy import SplitFrames, accuracy_of
 from gymnos_edge.bench.runner import BenchConfig, run_bench
 from gymnos_edge.cli.app import app
@@ -16,10 +15,12 @@ from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.exporter import ExportOptions, export_run
 from gymnos_edge.export.formats import Quantization
 from gymnos_edge.sets.smoothing import SmoothingParams
+from helpers import make_untrained_run
 
 runner = CliRunner()
 
 
+# Its users are marked slow: an export and a benchmark of every format cost a minute or more.
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, demo_manifest):
     root = tmp_path_factory.mktemp("bench")
@@ -34,6 +35,7 @@ def _bench(run, folder, **overrides):
     return run_bench(BenchConfig(**{**config.__dict__, **overrides}))
 
 
+@pytest.mark.slow
 def test_every_format_gets_a_row_with_figures(exported):
     run, folder = exported
     result = _bench(run, folder, threads=(1, 2))
@@ -60,6 +62,7 @@ def test_every_format_gets_a_row_with_figures(exported):
     assert "ai-edge-litert" in data["machine"]["versions"]
 
 
+@pytest.mark.slow
 def test_a_corrupt_model_gives_a_failed_row_and_the_others_still_run(exported, tmp_path):
     run, folder = exported
     copy = tmp_path / "export"
@@ -71,6 +74,7 @@ def test_a_corrupt_model_gives_a_failed_row_and_the_others_still_run(exported, t
     assert statuses["tflite-fp32"] == "ok" and statuses["keras"] == "ok"
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_clear(exported, tmp_path, make_video):
     run, folder = exported
     with pytest.raises(UserError, match="no such export folder"):
@@ -118,6 +122,7 @@ def test_accuracy_columns_on_a_hand_made_case():
     assert figures["rep_mae"] is None and figures["rep_agreement"] is None  # no true reps in this manifest
 
 
+@pytest.mark.slow
 def test_bench_command_writes_json_and_plot(exported, tmp_path):
     run, folder = exported
     out = tmp_path / "bench"

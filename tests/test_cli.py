@@ -3,6 +3,7 @@ from typer.testing import CliRunner
 
 from gymnos_edge import __version__
 from gymnos_edge.cli.app import app
+from helpers import run_cli
 
 runner = CliRunner()
 
@@ -15,6 +16,7 @@ def test_version_and_help_list_every_command():
         assert command in result.output
 
 
+@pytest.mark.slow
 def test_demo_data_then_manifest_check(tmp_path):
     result = runner.invoke(app, ["demo-data", str(tmp_path / "demo"), "--videos-per-gym", "1"])
     assert result.exit_code == 0, result.output
@@ -33,6 +35,7 @@ def test_manifest_check_lists_problems_and_fails_without_traceback(tmp_path):
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.slow
 def test_train_command_end_to_end_and_runs_latest(demo_manifest, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GYMNOS_EDGE_CACHE", str(tmp_path / "cache"))
@@ -48,7 +51,7 @@ def test_features_command_fills_the_cache_then_finds_it_complete(demo_manifest, 
     args = ["features", str(demo_manifest), "--weights", "none", "--image-size", "32", "--every", "0.5"]
     from gymnos_edge.common.contract import Gaps
     from gymnos_edge.data.manifest import require_valid
-    from gymnos_edge.training.train import training_spans
+    from gymnos_edge.training.plan import training_spans
 
     spans = len({(s.request.video, s.request.start_s, s.request.end_s)  # what train reads, rest gaps included
                  for s in training_spans(require_valid(demo_manifest), Gaps.rest)[0]})  # fmt: skip
@@ -83,21 +86,17 @@ def test_a_ray_address_where_nothing_listens_fails_at_once(demo_manifest):
     assert "no Ray cluster there" in result.output and "ray start --head" in result.output
 
 
+@pytest.mark.slow
 def test_imagenet_download_failure_is_one_clear_sentence(demo_manifest, tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "GYMNOS_EDGE_CACHE": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "gymnos_edge", "train", str(demo_manifest), "--image-size", "32",
-               "--out", str(tmp_path / "run")]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    result = run_cli("train", str(demo_manifest), "--image-size", "32", "--out", str(tmp_path / "run"),
+                     KERAS_HOME=str(tmp_path / "keras"), GYMNOS_EDGE_CACHE=str(tmp_path / "cache"))  # fmt: skip
     assert result.returncode == 1
     assert "could not download the ImageNet weights" in result.stderr and "--weights none" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_tensorflow_start_up_chatter_stays_off_the_terminal():
     import subprocess
     import sys

@@ -1,6 +1,7 @@
 import hashlib
 
 import pandas as pd
+import pytest
 
 from gymnos_edge.data.demo import DemoConfig, make_demo_data
 from gymnos_edge.data.manifest import require_valid
@@ -11,6 +12,7 @@ def _digest(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_demo_data_is_deterministic_per_seed(tmp_path):
     config = DemoConfig(seed=7, videos_per_gym=1, gyms=2, reps_per_set=(1, 1), rest_s=(0.5, 0.5))
     first = _digest(make_demo_data(tmp_path / "a", config).parent)

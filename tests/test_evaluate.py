@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import tiny_train_config
 from gymnos_edge.cli.app import app
 from gymnos_edge.evaluation.evaluate import (
     TUNING_GRID,
@@ -27,9 +26,9 @@ from gymnos_edge.training.run_folder import load_run
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.train import train
 from gymnos_edge.data.video import VideoInfo
+from helpers import LABELS, tiny_train_config
 
 runner = CliRunner()
-LABELS = ("overhead_press", "squat")
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +114,7 @@ def test_evaluate_command_writes_raw_and_smoothed_scores(trained_run, demo_manif
     assert all(set(g) == {"raw", "smoothed"} for g in data["per_group"].values())
 
 
+@pytest.mark.slow
 def test_tune_picks_a_grid_point_from_val_only_and_leaves_test_alone(trained_run, demo_manifest, tmp_path):
     # A split column: val = gym_a, test = one gym_b video. Tuning must read val only, so the
     # result cannot depend on which video is the test one.

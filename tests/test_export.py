@@ -25,8 +25,7 @@ from gymnos_edge.training.classifier import PREPROCESSING
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, state_fields, state_index, state_size, step
 from gymnos_edge.common.contract import SERVING, SMOOTH_STEP
 from gymnos_edge.inference.litert_model import TFLiteModel
-from conftest import LABELS, make_untrained_run
-from test_tflite_model import stub_classifier, stub_metadata
+from helpers import LABELS, make_untrained_run, random_images, stub_classifier, stub_metadata
 
 VECTOR_FILES = sorted((Path(__file__).parent / "vectors" / "smoothing").glob("*.json"))
 
@@ -56,6 +55,8 @@ def cli() -> typer.Typer:
     return app
 
 
+# Its users are marked slow: converting every format, Core ML included, costs a minute; the fast
+# tier checks the TFLite path on stub files and on one fp32 export instead.
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, demo_manifest):
     """A tiny run (32 px, gap head) trained on nothing, exported to every format with the defaults."""
@@ -70,6 +71,7 @@ def exported(tmp_path_factory, demo_manifest):
 # ---------------------------------------------------------------- artifacts
 
 
+@pytest.mark.slow
 def test_export_folder_holds_every_artifact_and_the_metadata_the_app_reads(exported):
     folder = exported.folder
     names = {p.name for p in folder.iterdir()}
@@ -99,6 +101,7 @@ def test_export_folder_holds_every_artifact_and_the_metadata_the_app_reads(expor
     assert report["calibration"]["frames"] == 24 and report["validation_frames"] == "manifest.csv"
 
 
+@pytest.mark.slow
 def test_every_tflite_has_both_signatures_and_builtin_ops_only(exported):
     for row in FORMATS[:4]:
         path = exported.folder / row.file
@@ -113,6 +116,7 @@ def test_every_tflite_has_both_signatures_and_builtin_ops_only(exported):
         assert model.quantization == row.quantization
 
 
+@pytest.mark.slow
 def test_validation_results_are_within_the_documented_tolerances(exported):
     for validation in exported.validations:
         assert validation.ok, validation
@@ -126,6 +130,7 @@ def test_validation_results_are_within_the_documented_tolerances(exported):
 # ---------------------------------------------------------------- shared vectors through the exported files
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("quantization", QUANTIZATIONS)
 @pytest.mark.parametrize("path", TINY_VECTORS, ids=lambda p: p.stem)
 def test_shared_vectors_replay_exactly_through_the_exported_file(exported, quantization, path):
@@ -161,7 +166,7 @@ def stub_exports(tmp_path_factory):
         key = (labels, params, quantization, rest_class)
         if key not in made:
             classifier = stub_classifier(len(labels) + rest_class)
-            calibration = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+            calibration = random_images(16)
             metadata = stub_metadata(labels, params, quantization, rest_class)
             data = convert_tflite(classifier, params, quantization, calibration, metadata, rest_class)
             path = folder / f"stub_{len(made)}.tflite"
@@ -172,6 +177,7 @@ def stub_exports(tmp_path_factory):
     return export
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("quantization", QUANTIZATIONS)
 @pytest.mark.parametrize("path", VECTOR_FILES, ids=lambda p: p.stem)
 def test_every_shared_vector_replays_exactly_in_every_quantization(stub_exports, quantization, path):
@@ -200,7 +206,7 @@ def assert_serving_path_steps_exactly(model: TFLiteModel, vector: dict) -> None:
     """The whole graph, fed the vector's states, steps them exactly as the reference does its own probs."""
     params = SmoothingParams.from_dict(vector["params"])
     states = np.asarray([vector["initial_state"], *vector["states"]], np.float32)[::5]
-    images = np.random.default_rng(1).integers(0, 256, (len(states), 32, 32, 3), dtype=np.uint8)
+    images = random_images(len(states), seed=1)
     for image, state in zip(images, states):
         result = model.step(image, state)
         expected_state, _, expected_label = step(state[None], result.probs[None], params, rest_class=vector["rest_class"])
@@ -208,6 +214,7 @@ def assert_serving_path_steps_exactly(model: TFLiteModel, vector: dict) -> None:
         np.testing.assert_allclose(result.next_state, expected_state[0], atol=STATE_ATOL, rtol=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("quantization", ["fp16", "int8"])
 def test_no_smoothing_tensor_is_quantized(exported, quantization):
     """Structural proof: every tensor the smoothing step reads or writes stays float32 (or int32/bool)."""
@@ -252,7 +259,7 @@ def test_int8_keeps_the_preprocessing_in_float32(stub_exports):
             assert all(t.Type() == schema.TensorType.FLOAT32 for t in outputs)
     assert {"REVERSE_V2", "SUB"} <= producers
 
-    images = np.random.default_rng(5).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)  # as calibrated
+    images = random_images(16, seed=5)  # as calibrated
     expected = stub_classifier(len(LABELS)).predict_on_batch(images.astype(np.float32))
     probs = np.stack([model.step(image, model.initial_state()).probs for image in images])
     np.testing.assert_allclose(probs, expected, atol=0.05, rtol=0)
@@ -261,6 +268,7 @@ def test_int8_keeps_the_preprocessing_in_float32(stub_exports):
 # ---------------------------------------------------------------- Core ML
 
 
+@pytest.mark.slow
 def test_coreml_package_spec(exported):
     import coremltools as ct
 
@@ -281,6 +289,7 @@ def test_coreml_package_spec(exported):
     assert float16_smoothing_ops(spec) == []
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")  # float16 everywhere, on purpose
 def test_coreml_spec_check_catches_a_float16_smoothing_step(tiny_run, monkeypatch, tmp_path):
     from gymnos_edge.export.artifacts import base_metadata, model_metadata
@@ -293,6 +302,7 @@ def test_coreml_spec_check_catches_a_float16_smoothing_step(tiny_run, monkeypatc
     assert any("computes in float16" in problem for problem in spec_problems(path, meta))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "darwin", reason="Core ML predictions need macOS; the spec is checked everywhere")
 def test_coreml_parity_on_macos(exported):
     validation = next(v for v in exported.validations if v.format == "coreml")
@@ -300,6 +310,7 @@ def test_coreml_parity_on_macos(exported):
     assert validation.ok
 
 
+@pytest.mark.slow
 def test_coreml_weight_compression_keeps_the_smoothing_step_float32(tiny_run, tmp_path):
     options = ExportOptions(quantizations=(), out=tmp_path / "out", compression=CoreMLCompression(palettize_bits=4))
     result = export_run(tiny_run.folder, options)
@@ -364,6 +375,7 @@ def test_failed_validation_leaves_nothing(tmp_path, tiny_run, monkeypatch):
     assert leftovers(out.parent) == []
 
 
+@pytest.mark.slow
 def test_failed_conversion_leaves_nothing_and_force_keeps_the_old_export_until_success(tmp_path, tiny_run, monkeypatch):
     out = tmp_path / "export" / "tiny"
     out.mkdir(parents=True)
@@ -382,6 +394,7 @@ def test_failed_conversion_leaves_nothing_and_force_keeps_the_old_export_until_s
 # ---------------------------------------------------------------- command line
 
 
+@pytest.mark.slow
 def test_cli_exports_validates_and_prints_the_next_commands(tmp_path, tiny_run, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert (tmp_path / "runs" / "latest").resolve() == tiny_run.folder  # what `export` reads with no run given

@@ -26,28 +26,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from conftest import LABELS, marker_frames, tiny_train_config
 from gymnos_edge.cli.app import app
 from gymnos_edge.common.errors import UserError, ValidationError
 from gymnos_edge.data.manifest import check_manifest, load_manifest, require_valid
 from gymnos_edge.data.video_writer import write_video
+from helpers import LABELS, REPO, marker_frames, run_cli, tiny_train_config, write_manifest
 
-REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
-
-
-def run_cli(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
-    """The real command in its own process, with output that must encode strictly as UTF-8."""
-    environment = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONIOENCODING": "utf-8:strict", **env}
-    command = [sys.executable, "-m", "gymnos_edge", *args]
-    return subprocess.run(command, capture_output=True, text=True, errors="replace", env=environment, cwd=cwd,
-                          timeout=300)  # fmt: skip
-
-
-def write_manifest(folder: Path, text: str, name: str = "manifest.csv") -> Path:
-    path = folder / name
-    path.write_text(text)
-    return path
 
 
 def noisy_frames(count: int, height: int = 64, width: int = 48) -> list[np.ndarray]:
@@ -121,6 +106,7 @@ def test_manifest_check_opens_videos_in_a_folder_named_in_latin1(latin1_folder):
     assert "is valid" in result.stdout and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_predict_a_video_in_a_folder_named_in_latin1(latin1_folder, tiny_run, tmp_path):
     result = run_cli("predict", str(latin1_folder / "squat.mp4"), "--model", str(tiny_run.folder),
                      "--out", str(latin1_folder / "timeline"))  # fmt: skip

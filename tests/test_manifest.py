@@ -4,12 +4,7 @@ import pytest
 
 from gymnos_edge.common.errors import UserError, ValidationError
 from gymnos_edge.data.manifest import check_manifest, load_manifest, require_valid
-
-
-def write_csv(folder, text, name="manifest.csv"):
-    path = folder / name
-    path.write_text(text)
-    return path
+from helpers import write_manifest
 
 
 @pytest.fixture
@@ -19,7 +14,7 @@ def two_videos(make_video):
 
 
 def test_valid_manifest_loads_and_summarises(tmp_path, two_videos):
-    path = write_csv(
+    path = write_manifest(
         tmp_path,
         "video,label,start,end,group,split\n"
         "a.mp4,squat,0,2,gym1,train\na.mp4,press,2.5,4,gym1,train\nb.mp4,squat,,,gym2,val\n",
@@ -41,7 +36,7 @@ def test_create_ml_style_json_loads_unchanged(tmp_path, two_videos):
 
 
 def test_row_problems_are_all_reported_with_their_line(tmp_path, two_videos):
-    path = write_csv(
+    path = write_manifest(
         tmp_path,
         "video,label,start,end,split\n"
         "a.mp4,squat,3,2,\n"  # line 2: start after end
@@ -61,7 +56,7 @@ def test_row_problems_are_all_reported_with_their_line(tmp_path, two_videos):
 
 def test_video_problems_missing_corrupt_past_end_overlap(tmp_path, two_videos):
     (tmp_path / "corrupt.mp4").write_bytes(b"not a video at all")
-    path = write_csv(
+    path = write_manifest(
         tmp_path,
         "video,label,start,end\n"
         "missing.mp4,squat,0,1\n"
@@ -81,25 +76,25 @@ def test_video_problems_missing_corrupt_past_end_overlap(tmp_path, two_videos):
 
 
 def test_same_label_touching_spans_are_fine_and_labels_can_be_required(tmp_path, two_videos):
-    path = write_csv(tmp_path, "video,label,start,end\na.mp4,squat,0,2\na.mp4,squat,1,3\n")
+    path = write_manifest(tmp_path, "video,label,start,end\na.mp4,squat,0,2\na.mp4,squat,1,3\n")
     assert check_manifest(load_manifest(path)).ok
     check = check_manifest(load_manifest(path), expected_labels=["press", "deadlift"])
     assert any("label 'squat' is not one of the model's labels" in p for p in check.problems)
 
 
 def test_one_video_in_two_splits_is_refused(tmp_path, two_videos):
-    path = write_csv(tmp_path, "video,label,start,end,split\na.mp4,squat,0,1,train\na.mp4,squat,2,3,val\n")
+    path = write_manifest(tmp_path, "video,label,start,end,split\na.mp4,squat,0,1,train\na.mp4,squat,2,3,val\n")
     check = check_manifest(load_manifest(path))
     assert any("several splits (train, val)" in p for p in check.problems)
 
 
 def test_empty_missing_column_and_unreadable_files(tmp_path):
     with pytest.raises(ValidationError, match="no rows"):
-        load_manifest(write_csv(tmp_path, "video,label,start,end\n"))
+        load_manifest(write_manifest(tmp_path, "video,label,start,end\n"))
     with pytest.raises(ValidationError, match="no rows"):
-        load_manifest(write_csv(tmp_path, "", name="blank.csv"))
+        load_manifest(write_manifest(tmp_path, "", name="blank.csv"))
     with pytest.raises(ValidationError, match="missing required column"):
-        load_manifest(write_csv(tmp_path, "clip,label\na.mp4,squat\n", name="cols.csv"))
+        load_manifest(write_manifest(tmp_path, "clip,label\na.mp4,squat\n", name="cols.csv"))
     with pytest.raises(UserError, match="not found"):
         load_manifest(tmp_path / "nothing.csv")
     bad_json = tmp_path / "bad.json"
@@ -109,7 +104,7 @@ def test_empty_missing_column_and_unreadable_files(tmp_path):
 
 
 def test_reps_are_whole_counts_of_sets_and_every_bad_one_names_its_row(tmp_path, two_videos):
-    path = write_csv(
+    path = write_manifest(
         tmp_path,
         "video,label,start,end,group,reps\n"
         "a.mp4,squat,0,1,g,8\n"  # line 2: fine
@@ -127,7 +122,7 @@ def test_reps_are_whole_counts_of_sets_and_every_bad_one_names_its_row(tmp_path,
     for expected in ("line 5: reps is negative (-2)", "line 6: reps '3.5' is not a whole number",
                      "line 7: reps (1) is given for a 'rest' span", "line 8: reps 'many' is not a whole number"):  # fmt: skip
         assert any(p.startswith(expected) for p in problems), (expected, problems)
-    good = write_csv(tmp_path, "video,label,start,end,reps\na.mp4,squat,0,1,8\na.mp4,squat,1,2,4.0\na.mp4,rest,2,3,\n", "ok.csv")
+    good = write_manifest(tmp_path, "video,label,start,end,reps\na.mp4,squat,0,1,8\na.mp4,squat,1,2,4.0\na.mp4,rest,2,3,\n", "ok.csv")
     manifest = require_valid(good).manifest
     assert [s.reps for s in manifest.spans] == [8, 4, None] and manifest.has_reps
     entry = tmp_path / "reps.json"

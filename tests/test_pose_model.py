@@ -15,6 +15,7 @@ from gymnos_edge.features.keypoints import HEAD_FEATURES, MOTION_STATE
 from gymnos_edge.sets.smoothing import state_size
 from gymnos_edge.training.heads import Head
 from gymnos_edge.training.train import TrainConfig, train
+from helpers import make_untrained_run
 
 SAMPLING = SamplingConfig(every_s=0.5, image_size=320, resize=ResizePolicy.fit)
 
@@ -41,6 +42,7 @@ def test_a_pose_run_records_its_estimator_and_features(pose_run, pose_files):
     assert all(0 <= report.balanced_accuracy <= 1 for report in result.reports.values())
 
 
+@pytest.mark.slow
 def test_the_feature_cache_is_keyed_by_the_pose_model(pose_run, demo_manifest):
     folder, _ = pose_run
     again = train(_config(demo_manifest, folder, out=folder / "runs" / "again", head=Head.linear))
@@ -80,6 +82,7 @@ def test_a_pose_model_fed_other_estimator_files_is_refused(pose_run, tmp_path, p
         open_frame_model(result.run.folder, pose_model=tmp_path)
 
 
+# Its users are marked slow: the fast tier trains and predicts with the pose model, exports none.
 @pytest.fixture(scope="module")
 def pose_export(pose_run):
     folder, result = pose_run
@@ -88,6 +91,7 @@ def pose_export(pose_run):
     return result.run, export_run(result.run.folder, options)
 
 
+@pytest.mark.slow
 def test_the_pose_export_validates_itself(pose_export):
     _, exported = pose_export
     assert exported.validations and all(v.ok for v in exported.validations)
@@ -99,6 +103,7 @@ def test_the_pose_export_validates_itself(pose_export):
     assert metadata["state_layout"] == {"set_tracker": state_size(n), "motion": MOTION_STATE}
 
 
+@pytest.mark.slow
 def test_tflite_replays_python_exactly_along_a_keypoint_sequence(pose_export):
     from gymnos_edge.inference.litert_model import TFLiteModel
     from gymnos_edge.inference.pose_model import KerasPoseModel
@@ -116,6 +121,7 @@ def test_tflite_replays_python_exactly_along_a_keypoint_sequence(pose_export):
         model.step(np.zeros((17, 2), np.float32))
 
 
+@pytest.mark.slow
 def test_the_core_ml_pose_package_has_the_expected_spec(pose_export):
     from gymnos_edge.export.coreml import quiet_coremltools
     from gymnos_edge.export.coreml.spec import spec_problems
@@ -134,6 +140,7 @@ def test_int8_is_refused_for_a_pose_model(pose_run):
         export_run(result.run.folder, ExportOptions(quantizations=(Quantization.int8,), coreml=False, validate=False))
 
 
+@pytest.mark.slow
 def test_the_cli_trains_and_evaluates_a_pose_model(demo_manifest, pose_files, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
@@ -155,6 +162,7 @@ def test_the_cli_trains_and_evaluates_a_pose_model(demo_manifest, pose_files, tm
     assert result.exit_code == 1 and "does not fit the pose backbone" in result.output
 
 
+@pytest.mark.slow
 def test_bench_measures_a_pose_export_beside_its_estimator(pose_export):
     from gymnos_edge.bench.runner import BenchConfig, run_bench
 
@@ -169,10 +177,10 @@ def test_bench_measures_a_pose_export_beside_its_estimator(pose_export):
     assert any("BlazePose estimator" in note for note in result.notes)
 
 
+@pytest.mark.slow
 def test_bench_shows_an_image_and_a_pose_export_side_by_side(pose_run, pose_export, demo_manifest, monkeypatch):
     from typer.testing import CliRunner
 
-    from conftest import make_untrained_run
     from gymnos_edge.cli.app import app
 
     folder, _ = pose_run

@@ -11,13 +11,12 @@ from gymnos_edge.data.manifest import check_manifest, load_manifest, require_val
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames
 from gymnos_edge.evaluation.evaluate import truth_at
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence
-from gymnos_edge.training.train import training_spans
+from gymnos_edge.training.plan import training_spans
+from helpers import write_manifest
 
 
-def write_manifest(folder, rows: str):
-    path = folder / "manifest.csv"
-    path.write_text("video,label,start,end\n" + rows)
-    return path
+def write_rows(folder, rows: str):
+    return write_manifest(folder, "video,label,start,end\n" + rows)
 
 
 @pytest.fixture
@@ -31,7 +30,7 @@ def frame_count(request, every_s: float) -> int:
 
 
 def test_gaps_become_rest_frames_with_exact_counts(tmp_path, four_seconds):
-    check = require_valid(write_manifest(tmp_path, "clip.mp4,squat,0,1\nclip.mp4,overhead_press,2,3\n"))
+    check = require_valid(write_rows(tmp_path, "clip.mp4,squat,0,1\nclip.mp4,overhead_press,2,3\n"))
     spans, rest_class = training_spans(check, Gaps.rest)
     assert rest_class
     by_target: dict[int, list[tuple[float, float]]] = {}
@@ -47,14 +46,14 @@ def test_gaps_become_rest_frames_with_exact_counts(tmp_path, four_seconds):
 
 
 def test_gaps_ignore_reproduces_the_exercise_only_spans(tmp_path, four_seconds):
-    check = require_valid(write_manifest(tmp_path, "clip.mp4,squat,0,1\nclip.mp4,overhead_press,2,3\n"))
+    check = require_valid(write_rows(tmp_path, "clip.mp4,squat,0,1\nclip.mp4,overhead_press,2,3\n"))
     spans, rest_class = training_spans(check, Gaps.ignore)
     assert not rest_class
     assert [(s.request.start_s, s.request.end_s, s.target) for s in spans] == [(0.0, 1.0, 1), (2.0, 3.0, 0)]
 
 
 def test_explicit_rest_spans_train_rest_even_when_gaps_are_ignored(tmp_path, four_seconds):
-    check = require_valid(write_manifest(tmp_path, "clip.mp4,squat,0,1\nclip.mp4,rest,1,2\n"))
+    check = require_valid(write_rows(tmp_path, "clip.mp4,squat,0,1\nclip.mp4,rest,1,2\n"))
     spans, rest_class = training_spans(check, Gaps.ignore)
     assert rest_class and [s.target for s in spans] == [0, 1]
     summary = check.summary()
@@ -64,23 +63,23 @@ def test_explicit_rest_spans_train_rest_even_when_gaps_are_ignored(tmp_path, fou
 
 
 def test_truth_marks_explicit_rest_spans_and_gaps_as_rest(tmp_path, four_seconds):
-    check = require_valid(write_manifest(tmp_path, "clip.mp4,squat,0,1\nclip.mp4,rest,1,2\n"))
+    check = require_valid(write_rows(tmp_path, "clip.mp4,squat,0,1\nclip.mp4,rest,1,2\n"))
     times = np.arange(0, 4, 0.5)
     truth = truth_at(times, check, check.manifest.videos[0], check.manifest.labels)
     assert truth.tolist() == [0, 0, 1, 1, 1, 1, 1, 1]
 
 
 def test_a_manifest_of_rest_only_is_refused_and_rest_may_not_overlap_a_set(tmp_path, four_seconds):
-    check = check_manifest(load_manifest(write_manifest(tmp_path, "clip.mp4,rest,,\n")))
+    check = check_manifest(load_manifest(write_rows(tmp_path, "clip.mp4,rest,,\n")))
     assert any("every span is labelled 'rest'" in p for p in check.problems)
     with pytest.raises(ValidationError, match="overlaps"):
-        require_valid(write_manifest(tmp_path, "clip.mp4,squat,0,2\nclip.mp4,rest,1,3\n"))
+        require_valid(write_rows(tmp_path, "clip.mp4,squat,0,2\nclip.mp4,rest,1,3\n"))
 
 
 def test_one_exercise_plus_rest_is_enough_to_train_but_one_without_rest_is_not(tmp_path, four_seconds):
     from gymnos_edge.training.train import TrainConfig, train
 
-    manifest = write_manifest(tmp_path, "clip.mp4,squat,0,2\n")
+    manifest = write_rows(tmp_path, "clip.mp4,squat,0,2\n")
     config = TrainConfig(manifest=manifest, out=tmp_path / "run", weights="none", gaps=Gaps.ignore,
                          sampling=SamplingConfig(image_size=32), cache_dir=tmp_path / "cache")  # fmt: skip
     with pytest.raises(UserError, match="at least 2 classes"):

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from conftest import make_variable_rate_video, marker_frames
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig, resize_frame, sample_frames
 from gymnos_edge.data.sampler import sample_frames_continued, span_chunks
 from gymnos_edge.data.video import probe_video
+from helpers import make_variable_rate_video, marker_frames
 
 
 def _is_upright(frame: np.ndarray) -> bool:

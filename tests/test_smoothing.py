@@ -170,6 +170,7 @@ def test_batch_equals_each_sequence(params, data, batch, frames, n_classes):
 # ---- the keras.ops build ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", VECTOR_FILES, ids=lambda p: p.stem)
 def test_keras_ops_step_matches_the_vectors(path):
     keras = pytest.importorskip("keras")

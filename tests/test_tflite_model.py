@@ -4,43 +4,15 @@ from __future__ import annotations
 
 import shutil
 
-import keras
 import numpy as np
 import pytest
 
 from gymnos_edge.common.contract import IMAGE, NEXT_STATE, PROBS, SERVING, STATE
 from gymnos_edge.common.errors import UserError
-from gymnos_edge.export.artifacts import base_metadata, model_metadata
-from gymnos_edge.export.formats import tflite_format
 from gymnos_edge.export.tflite.convert import convert_tflite
-from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing
-from gymnos_edge.training.run_folder import RunMetadata
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, state_size
 from gymnos_edge.inference.litert_model import TFLiteModel, load_metadata, read_embedded_metadata
-
-SIZE = 32
-LABELS = ("overhead_press", "squat")
-
-
-def stub_classifier(n_classes: int, size: int = SIZE) -> keras.Model:
-    """Pixels → Caffe preprocessing → pooled colour → softmax: a classifier in seconds, not minutes."""
-    keras.utils.set_random_seed(0)
-    image = keras.Input((size, size, 3), name="image")
-    pooled = keras.layers.GlobalAveragePooling2D()(CaffePreprocessing(name="preprocessing")(image))
-    probs = keras.layers.Dense(n_classes, activation="softmax", kernel_initializer="random_normal")(pooled)
-    return keras.Model(image, probs, name="classifier")
-
-
-def stub_metadata(
-    labels=LABELS, params: SmoothingParams = SmoothingParams(), quantization: str = "fp32", rest_class: bool = False
-) -> dict:
-    run = RunMetadata(
-        name="stub", labels=tuple(labels), image_size=SIZE, resize="crop", every_s=params.interval_s,
-        preprocessing=PREPROCESSING, head="gap", weights="none", weights_fingerprint="-", smoothing=params.to_dict(),
-        rest_class=rest_class,
-    )  # fmt: skip
-    return model_metadata(base_metadata(run), tflite_format(quantization))
-
+from helpers import LABELS, TINY_SIZE, random_images, stub_classifier, stub_metadata
 
 @pytest.fixture(scope="module")
 def stub_file(tmp_path_factory):
@@ -50,17 +22,13 @@ def stub_file(tmp_path_factory):
     return path, classifier
 
 
-def frames(count: int, size: int = SIZE, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (count, size, size, 3), dtype=np.uint8)
-
-
 def test_metadata_comes_from_the_file_itself(stub_file):
     path, _ = stub_file
     model = TFLiteModel(path, num_threads=1)
     assert model.labels == LABELS and model.n_classes == 2 and model.rest_label == "rest"
-    assert model.image_size == SIZE and model.resize.value == "crop" and model.quantization == "fp32"
+    assert model.image_size == TINY_SIZE and model.resize.value == "crop" and model.quantization == "fp32"
     assert model.smoothing == SmoothingParams()
-    assert model.sampling.every_s == 0.2 and model.sampling.image_size == SIZE
+    assert model.sampling.every_s == 0.2 and model.sampling.image_size == TINY_SIZE
     np.testing.assert_array_equal(model.initial_state(), initial_state(2))
     assert model.label_name(1) == "squat" and model.label_name(2) == "rest"
 
@@ -78,7 +46,7 @@ def test_sibling_metadata_json_wins_over_the_embedded_copy(stub_file, tmp_path):
 def test_step_matches_keras_and_feeds_the_state_back(stub_file):
     path, classifier = stub_file
     model = TFLiteModel(path)
-    images = frames(12)
+    images = random_images(12)
     steps = list(model.run(images))
     probs = np.stack([s.probs for s in steps])
     expected = np.asarray(classifier.predict_on_batch(images.astype(np.float32)))
@@ -94,11 +62,11 @@ def test_step_matches_keras_and_feeds_the_state_back(stub_file):
 def test_frames_of_another_size_are_resized_by_the_model_policy(stub_file):
     path, _ = stub_file
     model = TFLiteModel(path)
-    portrait = frames(1, size=96)[0][:, :48]
-    assert model.prepare(portrait).shape == (1, SIZE, SIZE, 3)
+    portrait = random_images(1, size=96)[0][:, :48]
+    assert model.prepare(portrait).shape == (1, TINY_SIZE, TINY_SIZE, 3)
     assert model.step(portrait).probs.shape == (2,)
     with pytest.raises(UserError, match="H×W×3"):
-        model.step(np.zeros((SIZE, SIZE), np.uint8))
+        model.step(np.zeros((TINY_SIZE, TINY_SIZE), np.uint8))
 
 
 def test_probabilities_implements_the_frame_model_protocol(stub_file):
@@ -106,7 +74,7 @@ def test_probabilities_implements_the_frame_model_protocol(stub_file):
 
     path, _ = stub_file
     frame_model = open_frame_model(path)
-    images = frames(5).astype(np.float32)
+    images = random_images(5).astype(np.float32)
     probs = frame_model.probabilities(images)
     assert probs.shape == (5, 2)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
@@ -118,7 +86,7 @@ def test_probabilities_of_a_batch_equal_the_serving_signature_frame_by_frame(stu
     from ai_edge_litert.interpreter import Interpreter
 
     path, _ = stub_file
-    images = frames(9, seed=4)
+    images = random_images(9, seed=4)
     serve = Interpreter(model_path=str(path), num_threads=1).get_signature_runner(SERVING)
     state, served = initial_state(len(LABELS))[None], []
     for image in images:

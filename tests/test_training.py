@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import tiny_train_config
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, cache_key, extract_features
 from gymnos_edge.data.manifest import Manifest, Span, require_valid
@@ -22,7 +21,9 @@ from gymnos_edge.training.run_folder import load_run
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.data.splits import plan_splits
 from gymnos_edge.training.features_job import FeaturesConfig, compute_features
-from gymnos_edge.training.train import TrainConfig, train, training_spans
+from gymnos_edge.training.plan import training_spans
+from gymnos_edge.training.train import TrainConfig, train
+from helpers import tiny_train_config
 
 
 def _count(weights) -> int:
@@ -180,6 +181,7 @@ def test_train_reads_every_frame_from_a_cache_the_features_job_filled(demo_manif
     assert result.run.metadata.weights_fingerprint == filled.fingerprint
 
 
+@pytest.mark.slow
 def test_train_never_deletes_a_folder_it_was_not_asked_to_replace(demo_manifest, tmp_path):
     config = tiny_train_config(demo_manifest, tmp_path, epochs=1)
     photos = tmp_path / "photos"

@@ -10,6 +10,7 @@ import hashlib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import keras
 import numpy as np
@@ -74,6 +75,15 @@ def build_backbone(image_size: int, weights: str, seed: int = 0, n_classes: int 
         _load_backbone_weights(backbone, Path(weights), image_size, n_classes)
     backbone.trainable = False
     return backbone
+
+
+def vgg16_features(backbone: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
+    """A batch of RGB frames → the backbone's feature maps, preprocessed as the classifier preprocesses them.
+
+    Training, the features job and every Ray worker build their extractor here, so all of them
+    fill the cache with the same numbers.
+    """
+    return keras.Sequential([CaffePreprocessing(), backbone]).predict_on_batch
 
 
 def _load_backbone_weights(backbone: keras.Model, path: Path, image_size: int, n_classes: int | None) -> None:

@@ -1,8 +1,9 @@
 """`features`: the backbone's features of every span of a manifest, into the cache, here or on a Ray cluster.
 
-`train` fills the cache through `backbone_features` too, so a cache computed
-ahead (on a cluster, say) is exactly the one `train` reads: same keys, same
-format. Keras loads only when a function runs: the CLI imports the configs.
+The spans come from `plan_extraction`, and `train` fills the cache of its VGG16
+backbone through `backbone_features` too, so a cache computed ahead (on a
+cluster, say) is exactly the one `train` reads: same keys, same format. Keras
+loads only when a function runs: the CLI imports the configs.
 """
 
 from __future__ import annotations
@@ -16,17 +17,10 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from gymnos_edge.common.contract import Gaps
-from gymnos_edge.data.manifest import require_valid
 from gymnos_edge.data.sampler import SamplingConfig
-from gymnos_edge.features.extraction import (
-    ExtractionStats,
-    FeatureCache,
-    SpanFeatures,
-    SpanRequest,
-    estimated_frames,
-    extract_features,
-)
+from gymnos_edge.features.extraction import ExtractionStats, FeatureCache, SpanFeatures, SpanRequest, extract_features
 from gymnos_edge.features.ray_engine import RayOptions, extract_features_ray, require_ray
+from gymnos_edge.training.plan import plan_extraction
 
 if TYPE_CHECKING:
     import keras
@@ -99,10 +93,9 @@ class BackboneFactory:
         return cls(int(backbone.input_shape[1]), tuple(backbone.get_weights()), weights_fingerprint(backbone))
 
     def __call__(self, threads: int) -> Callable[[np.ndarray], np.ndarray]:
-        import keras
         import tensorflow as tf
 
-        from gymnos_edge.training.classifier import CaffePreprocessing, build_backbone, weights_fingerprint
+        from gymnos_edge.training.classifier import build_backbone, vgg16_features, weights_fingerprint
 
         with contextlib.suppress(RuntimeError):  # TensorFlow already started in this process: keep its pools
             tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -111,7 +104,7 @@ class BackboneFactory:
         backbone.set_weights(list(self.weights))
         if weights_fingerprint(backbone) != self.fingerprint:
             raise RuntimeError("the backbone rebuilt in a worker does not match the one sent to it")
-        return keras.Sequential([CaffePreprocessing(), backbone]).predict_on_batch
+        return vgg16_features(backbone)
 
 
 def backbone_features(
@@ -123,20 +116,15 @@ def backbone_features(
     ray: RayOptions = RayOptions(),
     on_frames: Callable[[int], None] = lambda n: None,
 ) -> BackboneFeatures:
-    """Every request's features, from the cache where possible, the rest computed by `engine`."""
-    import keras
-
-    from gymnos_edge.training.classifier import CaffePreprocessing, weights_fingerprint
+    """Every request's VGG16 features, from the cache where possible, the rest computed by `engine`."""
+    from gymnos_edge.training.classifier import vgg16_features, weights_fingerprint
 
     fingerprint = weights_fingerprint(backbone)
     if Engine(engine) is Engine.ray:
         factory = BackboneFactory.of(backbone)
         entries, stats = extract_features_ray(requests, factory, sampling, fingerprint, cache, ray, on_frames)
     else:
-        feature_model = keras.Sequential([CaffePreprocessing(), backbone])
-        entries, stats = extract_features(
-            requests, feature_model.predict_on_batch, sampling, fingerprint, cache, on_frames
-        )
+        entries, stats = extract_features(requests, vgg16_features(backbone), sampling, fingerprint, cache, on_frames)
     return BackboneFeatures(entries, stats, fingerprint)
 
 
@@ -146,17 +134,12 @@ def compute_features(config: FeaturesConfig, callbacks: FeaturesCallbacks = Feat
         require_ray(config.ray.address)  # before any heavy work
     from gymnos_edge.training.classifier import build_backbone
 
-    from gymnos_edge.training.train import training_spans
-
-    check = require_valid(config.manifest)
-    spans, rest_class = training_spans(check, Gaps(config.gaps))  # exactly the spans `train` reads
-    classes = len(check.manifest.labels) + int(rest_class)
-    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, classes)
-    requests = [span.request for span in spans]
-    callbacks.on_plan(len(requests), estimated_frames(requests, config.sampling))
+    plan = plan_extraction(config.manifest, config.gaps, config.sampling)
+    backbone = build_backbone(plan.sampling.image_size, config.weights, config.seed, len(plan.classes))
+    callbacks.on_plan(len(plan.spans), plan.estimated_frames)
     cache = FeatureCache(config.cache_dir)
     features = backbone_features(
-        backbone, requests, config.sampling, cache, config.engine, config.ray, callbacks.on_frames
+        backbone, plan.requests, plan.sampling, cache, config.engine, config.ray, callbacks.on_frames
     )
     return FeaturesResult(
         stats=features.stats,

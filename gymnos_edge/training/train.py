@@ -1,12 +1,11 @@
-"""`train`: manifest in, run folder out — features cached, head fitted, report written.
+"""`train`: manifest in, run folder out — plan, extract, fit, package.
 
-Two backbones feed the same heads, rest class, smoothing and sets:
-
-- `vgg16`: frozen ImageNet VGG16 feature maps of the whole (squared) frame.
-- `pose`: BlazePose keypoints of the whole frame (its shape kept), turned into
-  position- and size-free pose features plus their recent motion
-  (`gymnos_edge.features.keypoints`); training also sees every training span
-  mirrored left to right.
+Each step is a function of the one before: `plan_training` checks everything
+it can before heavy work, `extract_training_data` reads the backbone's cached
+features (computing what is missing), `fit_and_score` fits the head and scores
+every split, `package_run` writes the run folder. The two backbones (vgg16,
+pose; see `gymnos_edge.training.backends`) feed the same heads, rest class,
+smoothing and sets.
 """
 
 from __future__ import annotations
@@ -19,18 +18,18 @@ from typing import Callable
 
 import numpy as np
 
-from gymnos_edge.common.atomic import require_replaceable, require_writable_folder, write_json
-from gymnos_edge.common.contract import METADATA_FILE, POSE_JOINTS, REST_LABEL, RUNS_DIR, Backbone, Gaps
+from gymnos_edge.common.atomic import write_json
+from gymnos_edge.common.contract import RUNS_DIR, Backbone, Gaps
 from gymnos_edge.common.errors import UserError
-from gymnos_edge.data.manifest import SPLITS, ManifestCheck, require_valid
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig
-from gymnos_edge.data.splits import SplitPlan, missing_classes, plan_splits
-from gymnos_edge.features.extraction import FeatureCache, SpanRequest, estimated_frames, extract_features
-from gymnos_edge.features.pose_estimator import EstimatorSettings
+from gymnos_edge.data.splits import SplitPlan
+from gymnos_edge.features.extraction import ExtractionStats
 from gymnos_edge.sets.smoothing import SmoothingParams
+from gymnos_edge.training.backends import Backend, pose_backend, vgg16_backend
 from gymnos_edge.training.frame_scores import ClassificationReport, classification_report
-from gymnos_edge.training.head_fit import FitSettings, HeadData, fit_head, predict_labels
+from gymnos_edge.training.head_fit import FitSettings, FittedHead, HeadData, fit_head, predict_labels
 from gymnos_edge.training.heads import DEFAULT_HEAD, HEADS_OF, Head
+from gymnos_edge.training.plan import TrainingPlan, plan_training, require_coverage
 from gymnos_edge.training.run_folder import Run, RunMetadata, save_run
 
 POSE_SAMPLING = SamplingConfig(every_s=0.2, image_size=512, resize=ResizePolicy.fit)
@@ -101,166 +100,80 @@ class TrainResult:
     head_fit: dict = field(default_factory=dict)  # the linear head: the L2 strength chosen and its fold scores
 
 
-@dataclass(frozen=True)
-class TrainingSpan:
-    """Frames of one stretch of video, all with one target: an exercise, or rest (index K)."""
-
-    request: SpanRequest
-    target: int
-
-
-def training_spans(check: ManifestCheck, gaps: Gaps) -> tuple[list[TrainingSpan], bool]:
-    """Every span to train on and whether the model gets a rest class.
-
-    Exercise spans train their label; explicit `rest` spans, and with `gaps=rest` the time no
-    span covers, train the rest class (index K, after the K exercises).
-    """
-    labels = check.manifest.labels
-    index = {label: i for i, label in enumerate(labels)}
-    rest = len(labels)
-    spans = [
-        TrainingSpan(SpanRequest(s.video, *check.span_bounds(s)), rest if s.label == REST_LABEL else index[s.label])
-        for s in check.manifest.spans
-    ]
-    if gaps == Gaps.rest:
-        for video in check.manifest.videos:
-            spans.extend(TrainingSpan(SpanRequest(video, a, b), rest) for a, b in check.gaps(video))
-    return spans, any(span.target == rest for span in spans)
-
-
-@dataclass(frozen=True)
-class Backend:
-    """What one backbone brings to training: cached features, head inputs, the model to save."""
-
-    fingerprint: str
-    features: Callable[[np.ndarray], np.ndarray]
-    head_inputs: Callable[[np.ndarray], np.ndarray]  # one span's cached features → its head inputs
-    package: Callable[[object], object]  # the fitted head → the model saved in the run
-    describe: dict = field(default_factory=dict)  # run metadata of this backbone
-    start_span: Callable[[], None] = lambda: None
-    pad_batches: bool = True
-    dtype: str = "float16"
-    augment: Callable[[np.ndarray], list[np.ndarray]] = lambda features: []  # extra training copies of a span
-
-
-def vgg16_backend(config: TrainConfig, n_classes: int) -> Backend:
-    import keras
-
-    from gymnos_edge.training.classifier import PREPROCESSING, CaffePreprocessing, build_backbone, build_classifier
-    from gymnos_edge.training.classifier import weights_fingerprint
-
-    backbone = build_backbone(config.sampling.image_size, config.weights, config.seed, n_classes)
-    fingerprint = weights_fingerprint(backbone)
-    feature_model = keras.Sequential([CaffePreprocessing(), backbone])
-    return Backend(
-        fingerprint=fingerprint,
-        features=feature_model.predict_on_batch,
-        head_inputs=lambda features: features,
-        package=lambda head: build_classifier(backbone, head, config.sampling.image_size),
-        describe={"preprocessing": PREPROCESSING, "weights": str(config.weights), "weights_fingerprint": fingerprint},
-    )
-
-
-def pose_backend(config: TrainConfig) -> Backend:
-    from gymnos_edge.features.keypoints import head_inputs, mirrored
-    from gymnos_edge.features.pose_estimator import BlazePoseEstimator
-    from gymnos_edge.features.pose_models import pose_model_files
-
-    files = pose_model_files(config.pose_model)
-    estimator = BlazePoseEstimator(files, EstimatorSettings(track=config.track))
-    every = config.sampling.every_s
-    return Backend(
-        fingerprint=estimator.fingerprint(),
-        features=lambda frames: estimator.estimate_batch(frames.astype(np.uint8)),
-        head_inputs=lambda keypoints: head_inputs(keypoints, every),
-        package=lambda head: head,
-        describe=pose_description(files, estimator.settings),
-        start_span=estimator.reset,
-        pad_batches=False,
-        dtype="float32",
-        augment=lambda keypoints: [head_inputs(mirrored(keypoints), every)],
-    )
-
-
-def pose_description(files, settings: EstimatorSettings) -> dict:
-    """The run metadata of a pose model: how its keypoints were made and how they become features."""
-    from gymnos_edge.features.keypoints import HEAD_FEATURES, MIN_CONFIDENCE, MOTION_TAU_S, NORMALISATION
-
-    return {
-        "preprocessing": NORMALISATION,
-        "weights": f"BlazePose detector + full landmark model ({files.source})",
-        "weights_fingerprint": files.fingerprint(),
-        "pose": {
-            "estimator": "blazepose-full",
-            "estimator_settings": settings.to_dict(),
-            "model_fingerprint": files.fingerprint(),
-            "joints": list(POSE_JOINTS),
-            "keypoints": "x, y in 0..1 of the frame (origin top-left), confidence 0..1; missing joint (0, 0, 0)",
-            "min_confidence": MIN_CONFIDENCE,
-            "motion_tau_s": MOTION_TAU_S,
-            "head_features": HEAD_FEATURES,
-        },
-    }
+def backend_of(config: TrainConfig, n_classes: int) -> Backend:
+    if config.backbone is Backbone.pose:
+        return pose_backend(config.pose_model, config.track, config.sampling.every_s)
+    return vgg16_backend(config.sampling.image_size, config.weights, config.seed, n_classes)
 
 
 def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> TrainResult:
-    check = require_valid(config.manifest)  # every manifest problem before any heavy work
-    manifest = check.manifest
-    labels = manifest.labels
-    spans, rest_class = training_spans(check, Gaps(config.gaps))
-    classes = list(labels) + ([REST_LABEL] if rest_class else [])
-    if len(classes) < 2:
-        raise UserError(
-            f"{manifest.path}: need at least 2 classes to train a classifier, found {classes}; add spans of another "
-            f"exercise, or leave time between sets uncovered (or label it {REST_LABEL!r}) to train rest"
-        )
-    classes_of: dict[Path, set[str]] = {v: set() for v in manifest.videos}
-    for span in spans:
-        classes_of[span.request.video].add(classes[span.target])
-    plan = plan_splits(manifest, config.holdout_group, seed=config.seed, classes_of=classes_of)
-    warnings = list(plan.warnings) + missing_classes(plan, manifest, classes_of)
-    folder = config.run_folder()
-    require_replaceable(folder, config.force, METADATA_FILE, "run folder")
-    require_writable_folder(folder, "--out")
-    cache = FeatureCache(config.cache_dir)
-    require_writable_folder(cache.folder, "the feature cache (GYMNOS_EDGE_CACHE)")
-    span_counts = {split: Counter(s.label for s in manifest.spans if plan.by_video[s.video] == split)
-                   for split in SPLITS}  # fmt: skip
-    _require_coverage(span_counts, labels, manifest.path, "spans")  # before the backbone sees a frame
+    plan = plan_training(config)
+    backend = backend_of(config, len(plan.extraction.classes))
+    callbacks.on_plan(plan.splits, plan.extraction.estimated_frames)
+    data = extract_training_data(plan, backend, callbacks.on_frames)
+    settings = FitSettings(config.epochs, config.batch_size, config.learning_rate, config.patience, config.seed)
+    scored = fit_and_score(data, plan.extraction.classes, Head(config.head), settings, callbacks.on_epoch)
+    run = package_run(config, plan, backend, data, scored)
+    return TrainResult(
+        run=run,
+        reports=scored.reports,
+        extraction_seconds=data.stats.seconds,
+        frames_computed=data.stats.frames_computed,
+        seconds_per_epoch=scored.head.seconds_per_epoch,
+        warnings=plan.warnings,
+        head_fit=scored.head.summary,
+    )
 
-    backend = pose_backend(config) if config.backbone is Backbone.pose else vgg16_backend(config, len(classes))
-    requests = [span.request for span in spans]
-    callbacks.on_plan(plan, estimated_frames(requests, config.sampling))
-    entries, stats = extract_features(
-        requests,
-        backend.features,
-        config.sampling,
-        backend.fingerprint,
-        cache,
-        callbacks.on_frames,
-        start_span=backend.start_span,
-        pad_batches=backend.pad_batches,
-        dtype=backend.dtype,
-    )
-    data = _split_data(plan, spans, entries, backend, manifest)
-    _require_frames(data, classes, manifest.path)
-    fitted = fit_head(
-        config.head,
-        _with_augmented(data["train"], plan, spans, entries, backend, manifest),
-        data.get("val"),
-        len(classes),
-        FitSettings(config.epochs, config.batch_size, config.learning_rate, config.patience, config.seed),
-        callbacks.on_epoch,
-    )
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Head inputs and targets of every split, and the frames the head trains on."""
+
+    splits: dict[str, HeadData]  # scored; "train" and "val" are always there
+    fit: HeadData  # the train split plus the backbone's extra copies of it (none for VGG16)
+    stats: ExtractionStats
+
+
+def extract_training_data(plan: TrainingPlan, backend: Backend, on_frames: Callable[[int], None]) -> TrainingData:
+    extraction = plan.extraction
+    features = backend.extract(extraction.requests, extraction.sampling, plan.cache, on_frames)
+    splits = _split_data(plan, features.entries, backend)
+    _require_frames(splits, extraction.classes, extraction.check.manifest.path)
+    return TrainingData(splits, _with_augmented(splits["train"], plan, features.entries, backend), features.stats)
+
+
+@dataclass(frozen=True)
+class ScoredHead:
+    head: FittedHead
+    reports: dict[str, ClassificationReport]  # frame-level scores of every split
+
+
+def fit_and_score(
+    data: TrainingData,
+    classes: tuple[str, ...],
+    head: Head,
+    settings: FitSettings,
+    on_epoch: Callable[[int, dict], None],
+) -> ScoredHead:
+    fitted = fit_head(head, data.fit, data.splits["val"], len(classes), settings, on_epoch)
     reports = {
         split: classification_report(split_data.labels, predict_labels(fitted.model, split_data.features), classes)
-        for split, split_data in data.items()
+        for split, split_data in data.splits.items()
     }
+    return ScoredHead(fitted, reports)
+
+
+def package_run(
+    config: TrainConfig, plan: TrainingPlan, backend: Backend, data: TrainingData, scored: ScoredHead
+) -> Run:
+    """The run folder: the backbone's model around the head, its metadata, and the report."""
+    fitted, reports, classes = scored.head, scored.reports, plan.extraction.classes
+    manifest = plan.extraction.check.manifest
     metrics = {
         "note": "frame-level scores; 'train' frames were seen in training, 'val' chose the stopping epoch, "
         "'test' was never used for any decision",
-        "split_method": plan.method,
-        "warnings": warnings,
+        "split_method": plan.splits.method,
+        "warnings": list(plan.warnings),
         "splits": {split: report.to_dict() for split, report in reports.items()},
         "epochs_run": fitted.epochs_run,
         "seconds_per_epoch": fitted.seconds_per_epoch,
@@ -268,16 +181,16 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
         "head_fit": fitted.summary,
     }
     metadata = RunMetadata(
-        name=folder.name,
-        labels=labels,
+        name=plan.folder.name,
+        labels=manifest.labels,
         image_size=config.sampling.image_size,
         resize=config.sampling.resize.value,
         every_s=config.sampling.every_s,
         head=Head(config.head).value,
         smoothing=SmoothingParams(interval_s=config.sampling.every_s).to_dict(),
         manifest=str(manifest.path.resolve()),
-        rest_class=rest_class,
-        splits=_split_summary(plan, data, manifest),
+        rest_class=plan.extraction.rest_class,
+        splits=_split_summary(plan, data.splits),
         metrics={
             s: {"accuracy": r.accuracy, "balanced_accuracy": r.balanced_accuracy, "frames": r.frames}
             for s, r in reports.items()
@@ -295,28 +208,20 @@ def train(config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks()) -> 
         if fitted.history:
             plot_curves(fitted.history, folder / "curves.png")
 
-    run = save_run(folder, backend.package(fitted.model), metadata, extra_files={"report": write_report})
-    return TrainResult(
-        run=run,
-        reports=reports,
-        extraction_seconds=stats.seconds,
-        frames_computed=stats.frames_computed,
-        seconds_per_epoch=fitted.seconds_per_epoch,
-        warnings=tuple(warnings),
-        head_fit=fitted.summary,
-    )
+    return save_run(plan.folder, backend.package(fitted.model), metadata, extra_files={"report": write_report})
 
 
 def _group_of(manifest, video: Path) -> str:
     return manifest.spans_of(video)[0].group or str(video)
 
 
-def _split_data(plan: SplitPlan, spans: list[TrainingSpan], entries, backend: Backend, manifest) -> dict[str, HeadData]:
+def _split_data(plan: TrainingPlan, entries, backend: Backend) -> dict[str, HeadData]:
+    manifest = plan.extraction.check.manifest
     grouped: dict[str, tuple[list, list, list]] = {}
-    for span, entry in zip(spans, entries):
+    for span, entry in zip(plan.extraction.spans, entries):
         if len(entry.timestamps) == 0:
             continue
-        features, targets, groups = grouped.setdefault(plan.by_video[span.request.video], ([], [], []))
+        features, targets, groups = grouped.setdefault(plan.splits.by_video[span.request.video], ([], [], []))
         features.append(backend.head_inputs(entry.features))
         targets.append(np.full(len(entry.timestamps), span.target, np.int64))
         groups.extend([_group_of(manifest, span.request.video)] * len(entry.timestamps))
@@ -327,11 +232,12 @@ def _split_data(plan: SplitPlan, spans: list[TrainingSpan], entries, backend: Ba
     }
 
 
-def _with_augmented(train: HeadData, plan: SplitPlan, spans, entries, backend: Backend, manifest) -> HeadData:
+def _with_augmented(train: HeadData, plan: TrainingPlan, entries, backend: Backend) -> HeadData:
     """The training frames plus the backbone's extra copies of every training span (none for VGG16)."""
+    manifest = plan.extraction.check.manifest
     features, targets, groups = [train.features], [train.labels], list(train.groups)
-    for span, entry in zip(spans, entries):
-        if len(entry.timestamps) == 0 or plan.by_video[span.request.video] != "train":
+    for span, entry in zip(plan.extraction.spans, entries):
+        if len(entry.timestamps) == 0 or plan.splits.by_video[span.request.video] != "train":
             continue
         for copy in backend.augment(entry.features):
             features.append(copy)
@@ -342,37 +248,18 @@ def _with_augmented(train: HeadData, plan: SplitPlan, spans, entries, backend: B
     return HeadData(np.concatenate(features), np.concatenate(targets), tuple(groups))
 
 
-def _require_coverage(counts: dict[str, Counter], labels, manifest_path: Path, unit: str) -> None:
-    """Train needs every label and val needs something, or the run would be saved half-trained.
-
-    Checked on spans before any feature is extracted; `_require_frames` checks the frames they gave.
-    """
-    if sum(counts.get("train", Counter()).values()) == 0:
-        raise UserError(f"{manifest_path}: the train split has no {unit}; check the spans and the split column")
-    empty = [label for label in labels if counts["train"][label] == 0]
-    if empty:
-        raise UserError(
-            f"{manifest_path}: no training {unit} for label(s) {', '.join(empty)}; "
-            "add spans for them in training videos (or move a video into the train split)"
-        )
-    if sum(counts.get("val", Counter()).values()) == 0:
-        raise UserError(
-            f"{manifest_path}: the val split has no {unit}, and it is what chooses the epoch and checks the model; "
-            "give some videos split 'val', or leave out the split column to split automatically"
-        )
-
-
 def _require_frames(data: dict[str, HeadData], labels, manifest_path: Path) -> None:
     if "train" not in data:
         raise UserError(f"{manifest_path}: the train split has no frames; check the spans and the split column")
     counts = {split: Counter(labels[i] for i in d.labels) for split, d in data.items()}
-    _require_coverage(counts, labels, manifest_path, "frames")
+    require_coverage(counts, labels, manifest_path, "frames")
 
 
-def _split_summary(plan: SplitPlan, data: dict[str, HeadData], manifest) -> dict:
-    summary: dict = {"method": plan.method, "assignment": {str(v): s for v, s in plan.by_video.items()}}
+def _split_summary(plan: TrainingPlan, data: dict[str, HeadData]) -> dict:
+    splits, manifest = plan.splits, plan.extraction.check.manifest
+    summary: dict = {"method": splits.method, "assignment": {str(v): s for v, s in splits.by_video.items()}}
     for split in ("train", "val", "test"):
-        videos = plan.videos(split)
+        videos = splits.videos(split)
         if videos:
             summary[split] = {
                 "videos": len(videos),
