@@ -119,7 +119,7 @@ def _extract(videos: list[Video], key: str, backend, sampling: SamplingConfig, c
         if len(entry.timestamps) != len(video.times) or not np.allclose(entry.timestamps, video.times):
             raise SystemExit(f"{video.path.name}: {key} sampled other frames than the reference; cannot compare")
         video.inputs[key] = backend.head_inputs(entry.features)
-        video.augmented[key] = backend.augment(entry.features)
+        video.augmented[key] = [augment(entry.features) for augment in backend.augmentations]
     return {"frames_computed": features.stats.frames_computed, "seconds": features.stats.seconds}
 
 

@@ -32,12 +32,13 @@ class Backend:
     fingerprint: str
     features: Callable[[np.ndarray], np.ndarray]  # one batch of frames → their features
     extract: Extract  # every request's features, from the cache where possible
-    head_inputs: Callable[[np.ndarray], np.ndarray]  # one span's cached features → its head inputs
+    head_inputs: Callable[[np.ndarray], np.ndarray]  # a stretch of video's cached features → its head inputs
     package: Callable[[object], object]  # the fitted head → the model saved in the run
     describe: dict = field(default_factory=dict)  # run metadata of this backbone
     start_span: Callable[[], None] = lambda: None
     pad_batches: bool = True
-    augment: Callable[[np.ndarray], list[np.ndarray]] = lambda features: []  # extra training copies of a span
+    # Extra training copies: each maps a stretch of video's cached features to the head inputs of one copy.
+    augmentations: tuple[Callable[[np.ndarray], np.ndarray], ...] = ()
 
 
 def vgg16_backend(image_size: int, weights: str, seed: int, n_classes: int) -> Backend:
@@ -80,12 +81,12 @@ def pose_backend(pose_model: Path | None, track: bool, every_s: float) -> Backen
         fingerprint=fingerprint,
         features=features,
         extract=extract,
-        head_inputs=lambda keypoints: head_inputs(keypoints, every_s),
+        head_inputs=lambda keypoints: head_inputs(keypoints, every_s),  # the motion state runs on: stretches, not spans
         package=lambda head: head,
         describe=pose_description(files, estimator.settings),
         start_span=estimator.reset,
         pad_batches=False,
-        augment=lambda keypoints: [head_inputs(mirrored(keypoints), every_s)],
+        augmentations=(lambda keypoints: head_inputs(mirrored(keypoints), every_s),),
     )
 
 

@@ -31,6 +31,7 @@ from gymnos_edge.training.head_fit import FitSettings, FittedHead, HeadData, fit
 from gymnos_edge.training.heads import DEFAULT_HEAD, HEADS_OF, Head
 from gymnos_edge.training.plan import TrainingPlan, plan_training, require_coverage
 from gymnos_edge.training.run_folder import Run, RunMetadata, save_run
+from gymnos_edge.training.streams import streamed
 
 POSE_SAMPLING = SamplingConfig(every_s=0.2, image_size=512, resize=ResizePolicy.fit)
 
@@ -218,11 +219,13 @@ def _group_of(manifest, video: Path) -> str:
 def _split_data(plan: TrainingPlan, entries, backend: Backend) -> dict[str, HeadData]:
     manifest = plan.extraction.check.manifest
     grouped: dict[str, tuple[list, list, list]] = {}
-    for span, entry in zip(plan.extraction.spans, entries):
+    spans = plan.extraction.spans
+    inputs = streamed(spans, [entry.features for entry in entries], backend.head_inputs)
+    for span, entry, span_inputs in zip(spans, entries, inputs):
         if len(entry.timestamps) == 0:
             continue
         features, targets, groups = grouped.setdefault(plan.splits.by_video[span.request.video], ([], [], []))
-        features.append(backend.head_inputs(entry.features))
+        features.append(span_inputs)
         targets.append(np.full(len(entry.timestamps), span.target, np.int64))
         groups.extend([_group_of(manifest, span.request.video)] * len(entry.timestamps))
     return {
@@ -236,13 +239,14 @@ def _with_augmented(train: HeadData, plan: TrainingPlan, entries, backend: Backe
     """The training frames plus the backbone's extra copies of every training span (none for VGG16)."""
     manifest = plan.extraction.check.manifest
     features, targets, groups = [train.features], [train.labels], list(train.groups)
-    for span, entry in zip(plan.extraction.spans, entries):
-        if len(entry.timestamps) == 0 or plan.splits.by_video[span.request.video] != "train":
-            continue
-        for copy in backend.augment(entry.features):
-            features.append(copy)
-            targets.append(np.full(len(copy), span.target, np.int64))
-            groups.extend([_group_of(manifest, span.request.video)] * len(copy))
+    spans, raw = plan.extraction.spans, [entry.features for entry in entries]
+    for augment in backend.augmentations:
+        for span, entry, inputs in zip(spans, entries, streamed(spans, raw, augment)):
+            if len(entry.timestamps) == 0 or plan.splits.by_video[span.request.video] != "train":
+                continue
+            features.append(inputs)
+            targets.append(np.full(len(inputs), span.target, np.int64))
+            groups.extend([_group_of(manifest, span.request.video)] * len(inputs))
     if len(features) == 1:
         return train
     return HeadData(np.concatenate(features), np.concatenate(targets), tuple(groups))
