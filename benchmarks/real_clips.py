@@ -161,7 +161,7 @@ def _padded(batch: np.ndarray, pad: bool) -> np.ndarray:
 def leave_one_group_out(videos: list[Video], classes: list[str], backbone: str, head: Head, every_s: float,
                         settings: FitSettings) -> HeadScores:  # fmt: skip
     groups = sorted({v.group for v in videos})
-    params = SmoothingParams(interval_s=every_s)
+    params = SmoothingParams(every_s=every_s)
     truth_frames, predicted_frames, frame_groups = [], [], []
     clips_right, clips, wrong = 0, 0, []
     sequences = []

@@ -82,7 +82,7 @@ def rest_score(results: list[VideoResult]) -> RestScore:
     total = shown = 0
     for r in results:
         p = r.prediction
-        interval = p.params.interval_s
+        interval = p.params.every_s
         truth = segment(p.times, r.truth, p.labels, interval).rests
         predicted = segment(p.times, p.shown, p.labels, interval, held=p.held).rests
         for rest in truth:
@@ -95,7 +95,7 @@ def rest_score(results: list[VideoResult]) -> RestScore:
 
 
 def true_flips_per_minute(results: list[VideoResult]) -> float:
-    minutes = sum(len(r.truth) * r.prediction.params.interval_s for r in results) / 60.0
+    minutes = sum(len(r.truth) * r.prediction.params.every_s for r in results) / 60.0
     return sum(count_flips(r.truth) for r in results) / minutes
 
 

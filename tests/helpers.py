@@ -81,7 +81,7 @@ def make_untrained_run(
         name=folder.name, labels=spec.labels, image_size=image_size, resize="squash", every_s=every_s,
         preprocessing=PREPROCESSING, head=head, weights="none",
         weights_fingerprint=weights_fingerprint(model.get_layer("backbone")),
-        smoothing=SmoothingParams(interval_s=every_s).to_dict(), manifest=str(manifest),
+        smoothing=SmoothingParams(every_s=every_s).to_dict(), manifest=str(manifest),
     )  # fmt: skip
     return save_run(folder, model, metadata)
 
@@ -123,7 +123,7 @@ def stub_metadata(
     from gymnos_edge.training.run_folder import RunMetadata
 
     run = RunMetadata(
-        name="stub", labels=tuple(labels), image_size=TINY_SIZE, resize="crop", every_s=params.interval_s,
+        name="stub", labels=tuple(labels), image_size=TINY_SIZE, resize="crop", every_s=params.every_s,
         preprocessing=PREPROCESSING, head="gap", weights="none", weights_fingerprint="-", smoothing=params.to_dict(),
         rest_class=rest_class,
     )  # fmt: skip

@@ -19,7 +19,7 @@ def smoothing_params(draw, **bounds) -> SmoothingParams:
     enter = pick("enter", 0.0, 1.0)
     exit_low, exit_high = bounds.get("exit", (0.0, 1.0))
     return SmoothingParams(
-        interval_s=pick("interval_s", 0.05, 0.5),
+        every_s=pick("every_s", 0.05, 0.5),
         tau_s=draw(st.one_of(st.just(0.0), st.floats(0.01, 2.0))),
         enter=enter,
         exit=draw(st.floats(min(exit_low, enter), min(exit_high, enter))),

@@ -94,7 +94,7 @@ class _TableModel:
 
     labels = ("a", "b")
     rest_class = False
-    smoothing = SmoothingParams(interval_s=1.0, tau_s=0.0, min_set_s=1.0, min_rest_s=1.0)
+    smoothing = SmoothingParams(every_s=1.0, tau_s=0.0, min_set_s=1.0, min_rest_s=1.0)
 
     def __init__(self, table):
         self.table = np.asarray(table, np.float32)

@@ -138,7 +138,7 @@ def test_tune_picks_a_grid_point_from_val_only_and_leaves_test_alone(trained_run
         tuned.append(params)
         for name, values in TUNING_GRID.items():
             assert getattr(params, name) in values
-        assert params.interval_s == trained_run.metadata.every_s  # not a tuning knob: it is the sampling
+        assert params.every_s == trained_run.metadata.every_s  # not a tuning knob: it is the sampling
         data = json.loads((run_folder / "report" / "evaluation_test.json").read_text())
         assert [Path(v).name for v in data["videos"]] == [test_video]
 

@@ -83,10 +83,10 @@ def test_export_folder_holds_every_artifact_and_the_metadata_the_app_reads(expor
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["labels"] == list(LABELS) and meta["rest_label"] == "rest"
     assert meta["image_size"] == 32 and meta["resize"] == "squash" and meta["preprocessing"] == PREPROCESSING
-    assert meta["interval_s"] == meta["smoothing"]["interval_s"] == 0.2
+    assert meta["every_s"] == meta["smoothing"]["every_s"] == 0.2
     assert meta["state_size"] == state_size(2) == 11 and meta["initial_state"] == initial_state(2).tolist()
     assert meta["state_fields"] == state_fields(2) and meta["state_fields"]["reps"] == 10
-    assert set(meta["smoothing"]) == {"interval_s", "tau_s", "enter", "exit", "floor", "min_set_s", "min_rest_s",
+    assert set(meta["smoothing"]) == {"every_s", "tau_s", "enter", "exit", "floor", "min_set_s", "min_rest_s",
                                       "rep_tau_s", "rep_hysteresis", "min_rep_s"}  # fmt: skip
     assert meta["model_file"] == "GymnosEdge.mlpackage"
     assert meta["inputs"] == {"image": "image", "state": "state_in"}
@@ -283,7 +283,7 @@ def test_coreml_package_spec(exported):
     assert [o.name for o in spec.description.output] == ["probs", "smoothed", "label", "next_state"]
     user = dict(spec.description.metadata.userDefined)
     assert json.loads(user["labels"]) == list(LABELS)
-    assert json.loads(user["smoothing"]) == meta["smoothing"] and float(user["interval_s"]) == 0.2
+    assert json.loads(user["smoothing"]) == meta["smoothing"] and float(user["every_s"]) == 0.2
     assert user["image_size"] == "32" and user["resize"] == "squash"
     assert spec.description.metadata.author and spec.description.metadata.license and spec.description.metadata.shortDescription
     assert float16_smoothing_ops(spec) == []

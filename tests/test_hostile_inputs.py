@@ -301,7 +301,7 @@ def _run_metadata(**overrides) -> dict:
 
     metadata = RunMetadata(name="r", labels=LABELS, image_size=32, resize="squash", every_s=0.5,
                            preprocessing=PREPROCESSING, head="gap", weights="none", weights_fingerprint="-",
-                           smoothing=SmoothingParams(interval_s=0.5).to_dict())  # fmt: skip
+                           smoothing=SmoothingParams(every_s=0.5).to_dict())  # fmt: skip
     values = metadata.to_dict()
     for key, value in overrides.items():
         if key in values["smoothing"]:

@@ -215,7 +215,7 @@ def test_to_dict_is_plain_json():
         (([0, 0], [0, 0], [0.0], 1.0), "times: expected shape (2,)"),
         (([0.0, 1.0], [0, 1], [0.0, 1.0], 1.0), "true labels: expected integer class indices"),
         (([], [], [], 1.0), "true labels: expected a non-empty 1-D array"),
-        (([0, 0], [0, 0], [0.0, 1.0], 0.0), "interval_s must be > 0, got 0.0"),
+        (([0, 0], [0, 0], [0.0, 1.0], 0.0), "every_s must be > 0, got 0.0"),
     ],
 )
 def test_bad_input_is_refused(args, message):

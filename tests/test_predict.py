@@ -52,7 +52,7 @@ def test_prediction_matches_the_reference_smoothing(tiny_run, demo_manifest):
 
 def test_sets_come_from_the_smoothed_labels():
     probs = np.array([[0.05, 0.95]] * 20 + [[0.95, 0.05]] * 20, np.float32)
-    params = SmoothingParams(interval_s=0.5, tau_s=0.5, min_set_s=1.0, min_rest_s=1.0)
+    params = SmoothingParams(every_s=0.5, tau_s=0.5, min_set_s=1.0, min_rest_s=1.0)
     prediction = prediction_from_probs(None, ("a", "b"), np.arange(40) * 0.5, probs, params)
     assert [s.label for s in prediction.timeline.sets] == ["b", "a"]
     assert prediction.timeline.sets[0].start_s == 0.0

@@ -15,15 +15,15 @@ NAMES = ("squat", "overhead_press")
 UNSURE = (0.36, 0.64)  # between sets: nothing reaches enter
 
 
-def hold(probs: tuple[float, ...], seconds: float, interval_s: float = 0.2) -> np.ndarray:
-    return np.tile(np.float32(probs), (round(seconds / interval_s), 1))
+def hold(probs: tuple[float, ...], seconds: float, every_s: float = 0.2) -> np.ndarray:
+    return np.tile(np.float32(probs), (round(seconds / every_s), 1))
 
 
 def reps_of(
-    reps: float, rep_s: float, low: float = 0.75, high: float = 0.95, interval_s: float = 0.2, column: int = 0
+    reps: float, rep_s: float, low: float = 0.75, high: float = 0.95, every_s: float = 0.2, column: int = 0
 ) -> np.ndarray:
     """`reps` cycles of `rep_s` seconds in which one class's probability goes low → high → low."""
-    t = np.arange(round(reps * rep_s / interval_s)) * interval_s
+    t = np.arange(round(reps * rep_s / every_s)) * every_s
     p = low + (high - low) * (1 - np.cos(2 * math.pi * t / rep_s)) / 2
     rows = np.stack([p, 1 - p], axis=1) if column == 0 else np.stack([1 - p, p], axis=1)
     return rows.astype(np.float32)
@@ -31,13 +31,13 @@ def reps_of(
 
 def counted(probs: np.ndarray, params: SmoothingParams = SmoothingParams()) -> list[tuple[str, int]]:
     result = smooth_sequence(probs, params)
-    times = np.arange(len(probs)) * params.interval_s
-    timeline = segment(times, result.labels, NAMES, params.interval_s, result.smoothed, result.held, reps=result.reps)
+    times = np.arange(len(probs)) * params.every_s
+    timeline = segment(times, result.labels, NAMES, params.every_s, result.smoothed, result.held, reps=result.reps)
     return [(s.label, s.reps) for s in timeline.sets]
 
 
-def in_a_set(*parts: np.ndarray, interval_s: float = 0.2) -> np.ndarray:
-    before, after = hold(UNSURE, 2.0, interval_s), hold(UNSURE, 3.0, interval_s)
+def in_a_set(*parts: np.ndarray, every_s: float = 0.2) -> np.ndarray:
+    before, after = hold(UNSURE, 2.0, every_s), hold(UNSURE, 3.0, every_s)
     return np.concatenate([before, *parts, after])
 
 
@@ -92,8 +92,8 @@ def test_rest_shows_no_reps_and_the_live_count_only_grows_inside_a_set():
 
 
 def test_sampling_every_0_1_s_counts_the_same():
-    params = SmoothingParams(interval_s=0.1)
-    probs = in_a_set(reps_of(8, 2.4, interval_s=0.1), interval_s=0.1)
+    params = SmoothingParams(every_s=0.1)
+    probs = in_a_set(reps_of(8, 2.4, every_s=0.1), every_s=0.1)
     assert counted(probs, params) == [("squat", 8)]
 
 

@@ -91,9 +91,9 @@ def test_runs_rebuild_the_labels(labels):
 
 def smoothed_timeline(params, probs):
     result = smooth_sequence(probs, params)
-    times = np.arange(len(probs)) * params.interval_s
+    times = np.arange(len(probs)) * params.every_s
     names = [f"class{i}" for i in range(probs.shape[1])]
-    timeline = segment(times, result.labels, names, params.interval_s, confidences=result.smoothed, held=result.held)
+    timeline = segment(times, result.labels, names, params.every_s, confidences=result.smoothed, held=result.held)
     return result, timeline
 
 
@@ -124,7 +124,7 @@ def test_sets_and_rests_tile_the_timeline(params, probs):
     _, timeline = smoothed_timeline(params, probs)
     pieces = sorted(timeline.sets + timeline.rests, key=lambda s: s.start_s)
     assert pieces[0].start_s == 0.0
-    assert pieces[-1].end_s == pytest.approx(len(probs) * params.interval_s, abs=1e-9)
+    assert pieces[-1].end_s == pytest.approx(len(probs) * params.every_s, abs=1e-9)
     for a, b in zip(pieces, pieces[1:]):
         assert b.start_s == pytest.approx(a.end_s, abs=1e-9)
     for s in timeline.sets:

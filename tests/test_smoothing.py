@@ -227,8 +227,8 @@ def test_wrong_class_count_is_refused():
         ({"min_set_s": -1.0}, "min_set_s must be ≥ 0, got -1.0"),
         ({"min_rest_s": -0.5}, "min_rest_s must be ≥ 0, got -0.5"),
         ({"tau_s": -0.1}, "tau_s must be ≥ 0, got -0.1"),
-        ({"interval_s": 0.0}, "interval_s must be > 0, got 0.0"),
-        ({"interval_s": -0.2}, "interval_s must be > 0, got -0.2"),
+        ({"every_s": 0.0}, "every_s must be > 0, got 0.0"),
+        ({"every_s": -0.2}, "every_s must be > 0, got -0.2"),
         ({"enter": 1.5}, "enter must lie in [0, 1], got 1.5"),
         ({"floor": -0.1}, "floor must lie in [0, 1], got -0.1"),
         ({"tau_s": math.nan}, "tau_s must be a finite number, got nan"),
@@ -243,8 +243,8 @@ def test_bad_params_are_refused(values, message):
 
 def test_every_problem_is_reported_at_once():
     with pytest.raises(UserError) as error:
-        SmoothingParams(interval_s=0.0, min_set_s=-1.0)
-    assert "interval_s must be > 0" in str(error.value) and "min_set_s must be ≥ 0" in str(error.value)
+        SmoothingParams(every_s=0.0, min_set_s=-1.0)
+    assert "every_s must be > 0" in str(error.value) and "min_set_s must be ≥ 0" in str(error.value)
 
 
 def test_unknown_params_are_refused():
@@ -260,3 +260,4 @@ def test_params_round_trip_through_dict():
 def test_int8_softmax_steps_are_accepted_as_probabilities():
     # a quantized softmax: multiples of 1/256 summing to 255/256
     smooth_sequence(np.float32([[128 / 256, 127 / 256], [200 / 256, 55 / 256]]), SmoothingParams())
+

@@ -128,3 +128,15 @@ def test_bad_files_are_clear(tmp_path, stub_file):
     shutil.copy(path, copy)
     with pytest.raises(UserError, match="missing field"):
         TFLiteModel(copy)
+
+
+def test_exports_that_still_call_the_sampling_interval_interval_s_load():
+    """Runs and exports written before the interval had one name (`every_s`) keep working."""
+    from gymnos_edge.inference.litert_model import check_export_metadata
+
+    old = stub_metadata(params=SmoothingParams(every_s=0.1))
+    old["interval_s"] = old.pop("every_s")
+    old["smoothing"]["interval_s"] = old["smoothing"].pop("every_s")
+    checked = check_export_metadata(old, "old.json")
+    assert checked["every_s"] == 0.1
+    assert SmoothingParams.from_dict(checked["smoothing"]).every_s == 0.1

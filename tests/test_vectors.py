@@ -63,9 +63,9 @@ def test_vector_matches_step(path):
     states = np.stack(states)
     assert vector["reps_out"] == states[:, state_index(n, "reps")].astype(int).tolist()
 
-    times = np.arange(len(probs)) * params.interval_s
+    times = np.arange(len(probs)) * params.every_s
     timeline = segment(
-        times, labels, vector["labels"], params.interval_s, confidences=np.stack(smoothed),
+        times, labels, vector["labels"], params.every_s, confidences=np.stack(smoothed),
         held=states[:, state_index(n, "held")], reps=vector["reps_out"],
     )  # fmt: skip
     assert {"sets": vector["sets"], "rests": vector["rests"]} == timeline.to_dict()

@@ -80,7 +80,7 @@ def run_bench(config: BenchConfig, on_step: Callable[[str], None] = lambda s: No
         notes.append("no accuracy columns: a pose export needs its run folder for the estimator; pass --run")
     else:
         on_step("decoding frames")
-        sampling = SamplingConfig(every_s=metadata["interval_s"], image_size=metadata["image_size"],
+        sampling = SamplingConfig(every_s=metadata["every_s"], image_size=metadata["image_size"],
                                   resize=metadata["resize"])  # fmt: skip
         data, split = load_frames(manifest, config.split, tuple(metadata["labels"]), run.metadata if run else None,
                                   sampling)  # fmt: skip

@@ -144,10 +144,10 @@ def _metrics(results: Sequence[VideoResult]) -> tuple[AggregateMetrics, Aggregat
     raw, smoothed = [], []
     for r in results:
         p = r.prediction
-        raw.append(evaluate_sequence(r.truth, p.raw_labels, p.times, p.params.interval_s, p.labels))
+        raw.append(evaluate_sequence(r.truth, p.raw_labels, p.times, p.params.every_s, p.labels))
         smoothed.append(
             evaluate_sequence(
-                r.truth, p.shown, p.times, p.params.interval_s, p.labels, held=p.held, reps=p.reps, true_reps=r.true_reps
+                r.truth, p.shown, p.times, p.params.every_s, p.labels, held=p.held, reps=p.reps, true_reps=r.true_reps
             )
         )
     return aggregate(raw), aggregate(smoothed)

@@ -449,7 +449,7 @@ def evaluate_sequence(
     true_labels: Sequence[int],
     pred_labels: Sequence[int],
     times: Sequence[float],
-    interval_s: float,
+    every_s: float,
     class_names: Sequence[str],
     held: Sequence[float] | None = None,
     reps: Sequence[int] | None = None,
@@ -465,13 +465,13 @@ def evaluate_sequence(
     the sum over the spans whose middle it covers (None if one was not counted).
     """
     rest = len(class_names)
-    truth, predicted, times = _checked(true_labels, pred_labels, times, interval_s, rest, held)
-    true_segments = with_true_reps(segment(times, truth, class_names, interval_s).sets, true_reps)
-    pred_segments = segment(times, predicted, class_names, interval_s, held=held, reps=reps).sets
+    truth, predicted, times = _checked(true_labels, pred_labels, times, every_s, rest, held)
+    true_segments = with_true_reps(segment(times, truth, class_names, every_s).sets, true_reps)
+    pred_segments = segment(times, predicted, class_names, every_s, held=held, reps=reps).sets
     return SequenceMetrics(
         frames=int(truth.size),
         correct_frames=int(np.count_nonzero(truth == predicted)),
-        duration_s=float(times[-1] + interval_s - times[0]),
+        duration_s=float(times[-1] + every_s - times[0]),
         flips=count_flips(predicted),
         segments=score_segments(true_segments, pred_segments),
         detection=detection_delays(truth, predicted, times, rest),
@@ -501,14 +501,14 @@ def _checked(
     true_labels: Sequence[int],
     pred_labels: Sequence[int],
     times: Sequence[float],
-    interval_s: float,
+    every_s: float,
     rest: int,
     held: Sequence[float] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     truth, predicted = np.asarray(true_labels), np.asarray(pred_labels)
     times = np.asarray(times, dtype=np.float64)
-    if not interval_s > 0:
-        raise UserError(f"interval_s must be > 0, got {interval_s}")
+    if not every_s > 0:
+        raise UserError(f"every_s must be > 0, got {every_s}")
     if truth.ndim != 1 or truth.size == 0:
         raise UserError(f"true labels: expected a non-empty 1-D array of frame labels, got shape {truth.shape}")
     for name, values in (("predicted labels", predicted), ("times", times), ("held", held)):

@@ -84,7 +84,7 @@ def base_metadata(run: RunMetadata) -> dict[str, Any]:
         "preprocessing": run.preprocessing,
         "mirrored": run.mirrored,
         "image_input": IMAGE_INPUT,
-        "interval_s": params.interval_s,
+        "every_s": params.every_s,
         "state_size": state_size(n),
         "initial_state": initial_state(n, run.rest_class).tolist(),
         "state_fields": state_fields(n),  # where next_state holds the shown label, the live rep count, …
@@ -114,7 +114,7 @@ def _pose_metadata(run: RunMetadata) -> dict[str, Any]:
         "image_size": run.image_size,
         "resize": run.sampling.resize.value,
         "preprocessing": run.preprocessing,
-        "interval_s": params.interval_s,
+        "every_s": params.every_s,
         "state_size": pose_state_size(n),
         "state_layout": {"set_tracker": len(tracker), "motion": MOTION_STATE},
         "initial_state": tracker.tolist() + motion_initial_state().tolist(),

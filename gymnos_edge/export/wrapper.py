@@ -118,16 +118,16 @@ def build_wrapper(
 class PoseInputs(keras.layers.Layer):
     """(keypoints, state) → (head input, the set tracker's state, next motion state): features and motion, float32."""
 
-    def __init__(self, n_outputs: int, interval_s: float, **kwargs):
+    def __init__(self, n_outputs: int, every_s: float, **kwargs):
         super().__init__(**kwargs)
         self.n_outputs = n_outputs
-        self.interval_s = interval_s
+        self.every_s = every_s
 
     def call(self, keypoints, state):
         tracker = state[:, : self.n_outputs + STATE_EXTRA]
         motion = state[:, self.n_outputs + STATE_EXTRA :]
         features = pose_features(keypoints, ops=GRAPH_OPS)
-        next_motion, head_input = motion_step(motion, features, np.float32(motion_alpha(self.interval_s)), ops=GRAPH_OPS)
+        next_motion, head_input = motion_step(motion, features, np.float32(motion_alpha(self.every_s)), ops=GRAPH_OPS)
         return head_input, tracker, next_motion
 
     def compute_output_spec(self, keypoints, state):
@@ -151,7 +151,7 @@ def build_pose_wrapper(head: keras.Model, params: SmoothingParams, rest_class: b
     n = classes_of(head)
     keypoints = keras.Input((len(POSE_JOINTS), 3), batch_size=1, name=KEYPOINTS)
     state = keras.Input((pose_state_size(n),), batch_size=1, name=STATE)
-    head_input, tracker, next_motion = PoseInputs(n, params.interval_s, name=POSE_LAYER)(keypoints, state)
+    head_input, tracker, next_motion = PoseInputs(n, params.every_s, name=POSE_LAYER)(keypoints, state)
     probs = head(head_input)
     smoothed, label, next_tracker = SmoothingStep(params, rest_class, name=SMOOTHING_LAYER)(tracker, probs)
     next_state = keras.layers.Concatenate(axis=-1, name="next_state")([next_tracker, next_motion])

@@ -111,9 +111,9 @@ MOTION_STATE = 2 * N_FEATURES + 1  # EMA of the features, EMA of their squares, 
 HEAD_FEATURES = 3 * N_FEATURES  # the features, their recent mean, their recent standard deviation
 
 
-def motion_alpha(interval_s: float, tau_s: float = MOTION_TAU_S) -> float:
+def motion_alpha(every_s: float, tau_s: float = MOTION_TAU_S) -> float:
     """EMA weight per frame, so the time constant holds whatever the sampling interval."""
-    return 1.0 - float(np.exp(-interval_s / tau_s))
+    return 1.0 - float(np.exp(-every_s / tau_s))
 
 
 def motion_initial_state() -> np.ndarray:
@@ -154,6 +154,6 @@ def mirrored(keypoints: np.ndarray) -> np.ndarray:
     return flipped
 
 
-def head_inputs(keypoints: np.ndarray, interval_s: float) -> np.ndarray:
+def head_inputs(keypoints: np.ndarray, every_s: float) -> np.ndarray:
     """(T, HEAD_FEATURES) for the consecutive frames of one stretch of video, its motion starting afresh."""
-    return motion_sequence(pose_features(keypoints), motion_alpha(interval_s))[0]
+    return motion_sequence(pose_features(keypoints), motion_alpha(every_s))[0]

@@ -34,9 +34,9 @@ from gymnos_edge.common.jsonfile import check_fields, read_json
 from gymnos_edge.common.native_path import native_name
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig, resize_frame
-from gymnos_edge.sets.smoothing import SmoothingParams, state_size
+from gymnos_edge.sets.smoothing import SmoothingParams, renamed_legacy_keys, state_size
 
-_REQUIRED = ("labels", "rest_label", "image_size", "resize", "interval_s", "initial_state", "smoothing", "inputs", "outputs")
+_REQUIRED = ("labels", "rest_label", "image_size", "resize", "every_s", "initial_state", "smoothing", "inputs", "outputs")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class TFLiteModel:
 
     @property
     def sampling(self) -> SamplingConfig:
-        return SamplingConfig(every_s=float(self.metadata["interval_s"]), image_size=self.image_size, resize=self.resize)
+        return SamplingConfig(every_s=float(self.metadata["every_s"]), image_size=self.image_size, resize=self.resize)
 
     @property
     def quantization(self) -> str | None:
@@ -261,7 +261,7 @@ _FIELD_KINDS = {
     "rest_label": "text",
     "image_size": "an integer",
     "resize": "text",
-    "interval_s": "a number",
+    "every_s": "a number",
     "initial_state": "a list of numbers",
     "rest_class": "true or false",
     "smoothing": "an object",
@@ -276,6 +276,7 @@ def check_export_metadata(metadata: Any, source: str) -> dict[str, Any]:
     """Export metadata as read back, checked field by field before anything relies on it."""
     if not isinstance(metadata, dict):
         raise UserError(f"{source}: expected a JSON object")
+    metadata = renamed_legacy_keys(metadata)
     missing = [key for key in _REQUIRED if key not in metadata]
     if missing:
         raise UserError(f"{source}: missing field(s) {', '.join(missing)}")
@@ -295,9 +296,9 @@ def check_export_metadata(metadata: Any, source: str) -> dict[str, Any]:
         problems.append(f"field 'initial_state' must hold {expected} numbers for "
                         f"{outputs} model outputs, got {len(metadata['initial_state'])}")  # fmt: skip
     try:
-        SamplingConfig(every_s=metadata["interval_s"], image_size=metadata["image_size"], resize=metadata["resize"])
+        SamplingConfig(every_s=metadata["every_s"], image_size=metadata["image_size"], resize=metadata["resize"])
     except (UserError, ValueError) as error:
-        problems.append(f"fields 'interval_s', 'image_size', 'resize': {error}")
+        problems.append(f"fields 'every_s', 'image_size', 'resize': {error}")
     try:
         SmoothingParams.from_dict(metadata["smoothing"])
     except (UserError, ValueError) as error:

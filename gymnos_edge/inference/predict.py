@@ -102,7 +102,7 @@ def prediction_from_probs(
         )
     smoothed = smooth_sequence(probs, params, rest_class=rest_class)
     timeline = segment(
-        times, smoothed.labels, labels, params.interval_s, smoothed.smoothed, smoothed.held, reps=smoothed.reps
+        times, smoothed.labels, labels, params.every_s, smoothed.smoothed, smoothed.held, reps=smoothed.reps
     )
     return Prediction(
         video=video,

@@ -79,7 +79,7 @@ def segment(
     times: Sequence[float],
     labels: Sequence[int],
     class_names: Sequence[str],
-    interval_s: float,
+    every_s: float,
     confidences: np.ndarray | None = None,
     held: Sequence[int] | None = None,
     reps: Sequence[int] | None = None,
@@ -104,7 +104,7 @@ def segment(
     n = len(class_names)
     sets, rests = [], []
     for label, first, last in runs(labels):
-        start, end = float(times[first]), float(times[last] + interval_s)
+        start, end = float(times[first]), float(times[last] + every_s)
         if label == n:
             rests.append(Segment(REST_LABEL, n, start, end))
             continue

@@ -86,7 +86,7 @@ def _reps(
     mean: tuple[float, ...], swing: tuple[float, ...], reps: float, rep_s: float, concentration: float = 400.0
 ) -> Block:
     """`reps` reps of `rep_s` seconds (at the default 0.2 s a frame), each from `mean` to `swing` and back."""
-    rep_frames = rep_s / SmoothingParams().interval_s
+    rep_frames = rep_s / SmoothingParams().every_s
     return Block(mean, round(reps * rep_frames), concentration, swing, rep_frames)
 
 
@@ -464,9 +464,9 @@ def build_vector(case: VectorCase) -> dict[str, Any]:
 def _vector(case: VectorCase, probs: np.ndarray) -> dict[str, Any]:
     params, n = case.params, case.n_outputs
     result = smooth_sequence(probs, params, rest_class=case.rest_class)
-    times = np.arange(len(probs)) * params.interval_s
+    times = np.arange(len(probs)) * params.every_s
     timeline = segment(
-        times, result.labels, case.labels, params.interval_s, confidences=result.smoothed, held=result.held,
+        times, result.labels, case.labels, params.every_s, confidences=result.smoothed, held=result.held,
         reps=result.reps,
     )  # fmt: skip
     shown = tuple(s.label for s in timeline.sets)

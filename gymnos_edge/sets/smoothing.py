@@ -43,7 +43,7 @@ REP_EPS = 1e-3  # probabilities are clipped to [REP_EPS, 1 - REP_EPS] before the
 class SmoothingParams:
     """Tuning of the state machine; saved in every model's metadata."""
 
-    interval_s: float = 0.2
+    every_s: float = 0.2
     tau_s: float = 0.6
     enter: float = 0.7
     exit: float = 0.45
@@ -67,7 +67,7 @@ class SmoothingParams:
                 found.append(f"{name} must be a finite number, got {value!r}")
         if found:
             return found
-        for name in ("interval_s", "rep_tau_s"):
+        for name in ("every_s", "rep_tau_s"):
             if values[name] <= 0:
                 found.append(f"{name} must be > 0, got {values[name]}")
         for name in ("tau_s", "min_set_s", "min_rest_s", "rep_hysteresis", "min_rep_s"):
@@ -85,30 +85,31 @@ class SmoothingParams:
         """EMA weight per step, so the time constant holds for any interval."""
         if self.tau_s == 0:
             return 1.0
-        return 1.0 - math.exp(-self.interval_s / self.tau_s)
+        return 1.0 - math.exp(-self.every_s / self.tau_s)
 
     @property
     def rep_alpha(self) -> float:
         """EMA weight per step of the rep baseline."""
-        return 1.0 - math.exp(-self.interval_s / self.rep_tau_s)
+        return 1.0 - math.exp(-self.every_s / self.rep_tau_s)
 
     @property
     def min_set_steps(self) -> int:
-        return _steps(self.min_set_s, self.interval_s)
+        return _steps(self.min_set_s, self.every_s)
 
     @property
     def min_rest_steps(self) -> int:
-        return _steps(self.min_rest_s, self.interval_s)
+        return _steps(self.min_rest_s, self.every_s)
 
     @property
     def min_rep_steps(self) -> int:
-        return _steps(self.min_rep_s, self.interval_s)
+        return _steps(self.min_rep_s, self.every_s)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SmoothingParams":
+        values = renamed_legacy_keys(values)
         unknown = set(values) - set(cls.__dataclass_fields__)
         if unknown:
             raise UserError(f"unknown smoothing parameters: {', '.join(sorted(unknown))}")
@@ -126,9 +127,21 @@ class SmoothingParams:
         }
 
 
-def _steps(seconds: float, interval_s: float) -> int:
+LEGACY_KEYS = {"interval_s": "every_s"}  # the sampling interval's second name, in older runs and exports
+
+
+def renamed_legacy_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with keys of older runs and exports under today's names (today's win if both are there)."""
+    renamed = {LEGACY_KEYS.get(key, key): value for key, value in values.items() if key not in LEGACY_KEYS}
+    for old, new in LEGACY_KEYS.items():
+        if old in values and new not in values:
+            renamed[new] = values[old]
+    return renamed
+
+
+def _steps(seconds: float, every_s: float) -> int:
     # Whole steps, so float32 graphs and float64 references agree on every comparison.
-    return max(1, math.ceil(seconds / interval_s - 1e-9))
+    return max(1, math.ceil(seconds / every_s - 1e-9))
 
 
 def rest_index(n_outputs: int, rest_class: bool) -> int:

@@ -188,7 +188,7 @@ def package_run(
         resize=config.sampling.resize.value,
         every_s=config.sampling.every_s,
         head=Head(config.head).value,
-        smoothing=SmoothingParams(interval_s=config.sampling.every_s).to_dict(),
+        smoothing=SmoothingParams(every_s=config.sampling.every_s).to_dict(),
         manifest=str(manifest.path.resolve()),
         rest_class=plan.extraction.rest_class,
         splits=_split_summary(plan, data.splits),

@@ -214,7 +214,7 @@ def _describe(mlmodel, metadata: dict[str, Any]) -> None:
     labels = metadata["labels"]
     mlmodel.short_description = (
         f"Workout exercise classifier ({', '.join(labels)}) with set tracking built in: "
-        f"feed one frame every {metadata['interval_s']:g} s and the previous next_state."
+        f"feed one frame every {metadata['every_s']:g} s and the previous next_state."
     )
     mlmodel.author = AUTHOR
     mlmodel.license = LICENSE
@@ -233,7 +233,7 @@ def _describe(mlmodel, metadata: dict[str, Any]) -> None:
 def user_metadata(metadata: dict[str, Any]) -> dict[str, str]:
     """The export metadata as Core ML's string-to-string user-defined metadata."""
     keys = (
-        "backbone", "input", "labels", "rest_label", "image_size", "resize", "preprocessing", "interval_s",
+        "backbone", "input", "labels", "rest_label", "image_size", "resize", "preprocessing", "every_s",
         "state_size", "state_layout", "initial_state", "smoothing", "joints", "inputs", "outputs", "run",
         "package_version", "created",
     )  # fmt: skip

@@ -77,7 +77,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
         case restClass = "rest_class"
         case imageSize = "image_size"
         case resize
-        case interval = "interval_s"
+        case interval = "every_s"
         case stateSize = "state_size"
         case stateFields = "state_fields"
         case initialState = "initial_state"
@@ -221,12 +221,12 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
             throw ModelMetadataError.invalidValue(key: "image_size", reason: "must be positive, got \(imageSize)")
         }
         if !(interval > 0) {
-            throw ModelMetadataError.invalidValue(key: "interval_s", reason: "must be positive, got \(interval)")
+            throw ModelMetadataError.invalidValue(key: "every_s", reason: "must be positive, got \(interval)")
         }
         if abs(interval - smoothing.interval) > 1e-9 {
             throw ModelMetadataError.invalidValue(
-                key: "interval_s",
-                reason: "(\(interval)) must equal smoothing.interval_s (\(smoothing.interval))"
+                key: "every_s",
+                reason: "(\(interval)) must equal smoothing.every_s (\(smoothing.interval))"
             )
         }
         var expectedSize = StateVector.size(classCount: labels.count, restClass: restClass)

@@ -85,7 +85,7 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case interval = "interval_s"
+        case interval = "every_s"
         case tau = "tau_s"
         case enter
         case exit

@@ -12,12 +12,12 @@ final class ModelMetadataTests: XCTestCase {
             "rest_label": "rest",
             "image_size": 96,
             "resize": "squash",
-            "interval_s": 0.2,
+            "every_s": 0.2,
             "state_size": 11,
             "initial_state": [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0],
             "state_fields": fields(outputCount: 2),
             "smoothing": [
-                "interval_s": 0.2, "tau_s": 0.6, "enter": 0.7, "exit": 0.45,
+                "every_s": 0.2, "tau_s": 0.6, "enter": 0.7, "exit": 0.45,
                 "floor": 0.5, "min_set_s": 1.0, "min_rest_s": 1.0,
                 "rep_tau_s": 1.5, "rep_hysteresis": 0.3, "min_rep_s": 0.6,
             ],
@@ -257,10 +257,10 @@ final class ModelMetadataTests: XCTestCase {
         assertThrows(object, .invalidValue(key: "rest_label", reason: "must differ from every class name"))
 
         object = exported()
-        object["interval_s"] = 0.25
+        object["every_s"] = 0.25
         XCTAssertThrowsError(try decode(object)) { error in
-            guard case .invalidValue(key: "interval_s", reason: _) = error as? ModelMetadataError else {
-                return XCTFail("expected an invalid interval_s, got \(error)")
+            guard case .invalidValue(key: "every_s", reason: _) = error as? ModelMetadataError else {
+                return XCTFail("expected an invalid every_s, got \(error)")
             }
         }
     }
