@@ -1,14 +1,17 @@
 """Rep counting: RepCount's MAE and off-by-one accuracy per set, and what counting costs per frame.
 
-    python benchmarks/reps.py                              # demo data, trained as `make demo` does
+    python benchmarks/reps.py                              # demo data, trained as `make demo` does (pose)
+    python benchmarks/reps.py --backbone vgg16             # the image path, as `make demo-vgg16` trains it
     python benchmarks/reps.py --workdir bench/reps         # keep data, runs and exports (reused when present)
-    python benchmarks/reps.py --real /work/realdata/media/manifest.csv \\
-        --real-weights /work/realdata/vgg16_imagenet_notop.weights.h5   # also real footage, leave one group out
+    python benchmarks/reps.py --real MANIFEST               # also real footage, leave one group out (pose)
+    python benchmarks/reps.py --real MANIFEST --real-weights vgg16_notop.weights.h5   # and VGG16 there
 
-Demo: demo data, `--weights none --image-size 128`, the automatic split (val is
-the gym the model never saw), once with a frame every 0.2 s and once every
-0.1 s; each run exported to TFLite fp32 and int8 and scored on val with the
-rep counter built into each format. Goal per format: OBO ≥ 0.95, MAE ≤ 0.10.
+Demo: demo data, trained as `make demo` trains (the pose backbone; with
+`--backbone vgg16`, `--weights none --image-size 128` as `make demo-vgg16`), the
+automatic split (val is the gym the model never saw), once with a frame every
+0.2 s and once every 0.1 s; each run exported to TFLite fp32 (and int8 for
+VGG16; a pose head has no int8 export) and scored on val with the rep counter
+built into each format. Goal per format: OBO ≥ 0.95, MAE ≤ 0.10.
 The training gym is scored too, marked as seen in training: it shows the
 counter where the classifier does find the sets.
 
@@ -18,9 +21,10 @@ figures over the sets that were shown ("detected"), and "counting alone": the
 reps the counter counted for the true exercise inside each true set (plus
 1 s for the smoothing's lag), whether or not the set was shown.
 
-Real footage: VGG16 with ImageNet weights at 224 px, one training per group
-that has counted sets, that group held out as test; its videos are scored
-with the Keras model of that fold (backbone features from the shared cache).
+Real footage: one training per group that has counted sets, that group held
+out as test, its videos streamed whole through that fold's model: the pose
+backbone, and with `--real-weights` VGG16 with ImageNet weights at 224 px too
+(backbone features from the shared cache).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +45,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from timing import best_seconds  # noqa: E402  (benchmarks/timing.py)
+from gymnos_edge.common.contract import Backbone  # noqa: E402
 from gymnos_edge.evaluation.evaluate import VideoResult, predict_split, score  # noqa: E402
 from gymnos_edge.evaluation.set_metrics import RepCounts  # noqa: E402
 from gymnos_edge.sets import smoothing  # noqa: E402
@@ -123,28 +128,27 @@ def row_of(name: str, results: list[VideoResult]) -> Row:
 # ---------------------------------------------------------------------------------------------- demo
 
 
-def demo_runs(workdir: Path, every_s: float):
+def demo_runs(workdir: Path, every_s: float, backbone: Backbone):
     """Demo data (default config) and a run trained on it as `make demo` does, reused when present."""
     from gymnos_edge.data.demo import make_demo_data
     from gymnos_edge.data.sampler import SamplingConfig
     from gymnos_edge.training.run_folder import load_run
-    from gymnos_edge.training.train import TrainConfig, train
+    from gymnos_edge.training.train import POSE_SAMPLING, TrainConfig, train
 
     manifest = workdir / "demo" / "manifest.csv"
     if not manifest.is_file():
         with console.status("Drawing the demo videos…"):
             make_demo_data(manifest.parent)
-    folder = workdir / "runs" / f"demo_every_{every_s:g}"
+    folder = workdir / "runs" / f"demo_{backbone.value}_every_{every_s:g}"
     if (folder / "metadata.json").is_file():
         return load_run(folder), manifest, None
-    config = TrainConfig(
-        manifest=manifest,
-        out=folder,
-        weights="none",
-        sampling=SamplingConfig(every_s=every_s, image_size=128),
-        cache_dir=workdir / "cache",
-    )
-    with console.status(f"Training (--weights none, 128×128, every {every_s:g} s)…"):
+    if backbone is Backbone.pose:
+        sampling = replace(POSE_SAMPLING, every_s=every_s)
+    else:
+        sampling = SamplingConfig(every_s=every_s, image_size=128)
+    config = TrainConfig(manifest=manifest, out=folder, backbone=backbone, weights="none", sampling=sampling,
+                         cache_dir=workdir / "cache")  # fmt: skip
+    with console.status(f"Training ({backbone.value}, every {every_s:g} s)…"):
         started = time.perf_counter()
         result = train(config)
     return result.run, manifest, time.perf_counter() - started
@@ -156,26 +160,23 @@ def demo_exports(run, manifest: Path, workdir: Path) -> Path:
 
     folder = workdir / "export" / run.folder.name
     if not (folder / "metadata.json").is_file():
-        options = ExportOptions(
-            quantizations=(Quantization.fp32, Quantization.int8), coreml=False, out=folder, calibration=manifest
-        )
-        with console.status(f"Exporting {run.folder.name} to TFLite fp32 and int8 (self-validated)…"):
+        quantizations = (Quantization.fp32,) if run.metadata.is_pose else (Quantization.fp32, Quantization.int8)
+        options = ExportOptions(quantizations=quantizations, coreml=False, out=folder, calibration=manifest)
+        with console.status(f"Exporting {run.folder.name} to TFLite {', '.join(q.value for q in quantizations)}…"):
             export_run(run.folder, options)
     return folder
 
 
-def demo_section(workdir: Path, every_s: float) -> dict:
-    from gymnos_edge.inference.litert_model import TFLiteModel
-    from gymnos_edge.inference.open_model import KerasFrameModel
+def demo_section(workdir: Path, every_s: float, backbone: Backbone) -> dict:
+    from gymnos_edge.inference.open_model import open_frame_model
 
-    run, manifest, seconds = demo_runs(workdir, every_s)
+    run, manifest, seconds = demo_runs(workdir, every_s, backbone)
     export = demo_exports(run, manifest, workdir)
     assignment = run.metadata.splits.get("assignment", {})
-    models = {
-        "keras": KerasFrameModel(run),
-        "tflite-fp32": TFLiteModel(export / "model_fp32.tflite"),
-        "tflite-int8": TFLiteModel(export / "model_int8.tflite"),
-    }
+    models = {"keras": open_frame_model(run.folder)}
+    for name in ("fp32", "int8"):
+        if (export / f"model_{name}.tflite").is_file():
+            models[f"tflite-{name}"] = open_frame_model(export / f"model_{name}.tflite")
     section = {
         "every_s": every_s,
         "run": str(run.folder),
@@ -196,7 +197,8 @@ def demo_section(workdir: Path, every_s: float) -> dict:
 
 
 def per_frame_costs(models: dict) -> dict:
-    """Seconds per frame: counting alone, the whole state machine, and the model, in NumPy and in the .tflite files."""
+    """Seconds per frame: counting alone and the whole state machine in NumPy, and each model's frame
+    (a pose model's includes the BlazePose estimator, which an iPhone replaces with Vision)."""
     keras = models["keras"]
     n = len(keras.labels) + int(keras.rest_class)
     params = keras.smoothing
@@ -211,21 +213,31 @@ def per_frame_costs(models: dict) -> dict:
             number=2_000,
         ),
     }
-    classifier = keras.run.load_model()
     size = keras.sampling.image_size
     frame = np.random.default_rng(0).uniform(0, 255, (1, size, size, 3)).astype(np.float32)
-    classifier.predict_on_batch(frame)
-    costs["keras_model_s"] = best_seconds(lambda: classifier.predict_on_batch(frame), number=10)
-    for name in ("tflite-fp32", "tflite-int8"):
-        model = models[name]
-        image = frame[0].astype(np.uint8)
-        model.step(image, model.initial_state())
-        costs[f"{name}_frame_s"] = best_seconds(lambda: model.step(image, model.initial_state()), number=10)
-        costs[f"{name}_state_machine_s"] = best_seconds(lambda: model.smooth_step(probs, model.initial_state()), number=500)
+    for name, model in models.items():
+        model.probabilities(frame)
+        costs[f"{name}_frame_s"] = best_seconds(lambda: model.probabilities(frame), number=10)
     return costs
 
 
 # ---------------------------------------------------------------------------------------------- real footage
+
+
+def counted_groups(check) -> list[str]:
+    """The groups with at least one set whose reps were counted: the folds of the real-footage section."""
+    return sorted({s.group for s in check.manifest.spans if s.reps is not None and s.group})
+
+
+def fold_run(config, what: str):
+    """The run of one fold: trained now, or the one an earlier, interrupted run finished."""
+    from gymnos_edge.training.run_folder import load_run
+    from gymnos_edge.training.train import train
+
+    if (config.out / "metadata.json").is_file():
+        return load_run(config.out)
+    with console.status(f"real footage, {what}…"):
+        return train(config).run
 
 
 def real_section(manifest: Path, weights: Path, workdir: Path, every_s: float = 0.2) -> dict:
@@ -236,22 +248,16 @@ def real_section(manifest: Path, weights: Path, workdir: Path, every_s: float = 
     from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
     from gymnos_edge.inference.predict import prediction_from_probs
     from gymnos_edge.training.classifier import split_classifier, vgg16_features, weights_fingerprint
-    from gymnos_edge.training.run_folder import load_run
-    from gymnos_edge.training.train import TrainConfig, train
+    from gymnos_edge.training.train import TrainConfig
 
     check = require_valid(manifest)
-    groups = sorted({s.group for s in check.manifest.spans if s.reps is not None and s.group})
+    groups = counted_groups(check)
     sampling = SamplingConfig(every_s=every_s, image_size=224)
     results, folds = [], []
     for group in groups:
-        folder = workdir / "real_runs" / f"holdout_{group}"
-        if (folder / "metadata.json").is_file():  # a fold finished by an earlier, interrupted run
-            run = load_run(folder)
-        else:
-            config = TrainConfig(manifest=manifest, out=folder, weights=str(weights), sampling=sampling,
-                                 holdout_group=group, force=True)  # fmt: skip
-            with console.status(f"real footage: training without {group} ({len(folds) + 1}/{len(groups)})…"):
-                run = train(config).run
+        config = TrainConfig(manifest=manifest, out=workdir / "real_runs" / f"holdout_{group}", weights=str(weights),
+                             sampling=sampling, holdout_group=group, force=True)  # fmt: skip
+        run = fold_run(config, f"VGG16: training without {group} ({len(folds) + 1}/{len(groups)})")
         backbone, head = split_classifier(run.load_model())
         features_of = vgg16_features(backbone)
         fingerprint = weights_fingerprint(backbone)
@@ -268,6 +274,32 @@ def real_section(manifest: Path, weights: Path, workdir: Path, every_s: float = 
         folds.append(group)
     row = row_of("keras (VGG16, ImageNet, 224 px)", results)
     return {"groups": folds, "every_s": every_s, "row": row.to_dict()}
+
+
+def real_pose_section(manifest: Path, workdir: Path) -> dict:
+    """Leave one group out over the groups with counted sets: the pose backbone, each held-out video
+    streamed whole through the estimator and the fold's model, as `predict` runs it."""
+    from gymnos_edge.data.manifest import require_valid
+    from gymnos_edge.evaluation.evaluate import true_rep_spans, truth_at
+    from gymnos_edge.inference.open_model import open_frame_model
+    from gymnos_edge.inference.predict import predict_video
+    from gymnos_edge.training.train import TrainConfig
+
+    check = require_valid(manifest)
+    groups = counted_groups(check)
+    results, folds = [], []
+    for group in groups:
+        config = TrainConfig(manifest=manifest, out=workdir / "real_runs" / f"pose_holdout_{group}",
+                             backbone=Backbone.pose, holdout_group=group, force=True)  # fmt: skip
+        run = fold_run(config, f"pose: training without {group} ({len(folds) + 1}/{len(groups)})")
+        model = open_frame_model(run.folder)
+        for video in (v for v in check.manifest.videos if check.manifest.spans_of(v)[0].group == group):
+            prediction = predict_video(video, model)
+            truth = truth_at(prediction.times, check, video, list(run.metadata.labels))
+            results.append(VideoResult(video, group, truth, prediction, true_rep_spans(check, video)))
+        folds.append(group)
+    row = row_of("keras (pose)", results)
+    return {"groups": folds, "row": row.to_dict()}
 
 
 # ---------------------------------------------------------------------------------------------- output
@@ -303,9 +335,11 @@ def print_costs(costs: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, default=Path("bench/reps"))
+    parser.add_argument("--backbone", type=Backbone, default=Backbone.pose, choices=list(Backbone),
+                        help="the demo model's backbone (default pose, as make demo)")
     parser.add_argument("--every", type=float, nargs="+", default=[0.2, 0.1], help="sampling intervals to compare")
     parser.add_argument("--real", type=Path, help="manifest of real footage with a reps column")
-    parser.add_argument("--real-weights", type=Path, help="VGG16 ImageNet weights (.weights.h5) for the real footage")
+    parser.add_argument("--real-weights", type=Path, help="VGG16 ImageNet weights (.weights.h5): VGG16 on the real footage too")
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -313,17 +347,19 @@ def main() -> None:
     if not args.skip_demo:
         report["demo"] = []
         for every_s in args.every:
-            section = demo_section(args.workdir, every_s)
+            section = demo_section(args.workdir, every_s, args.backbone)
             report["demo"].append(section)
-            print_rows(f"Demo, held-out gym {section['val_groups']}, a frame every {every_s:g} s", section["val"])
+            print_rows(f"Demo ({args.backbone.value}), held-out gym {section['val_groups']}, a frame every {every_s:g} s",
+                       section["val"])  # fmt: skip
             print_rows(f"Demo, the training gym (seen in training), a frame every {every_s:g} s", section["train"])
             print_costs(section["costs"])
     if args.real is not None:
-        if args.real_weights is None:
-            parser.error("--real needs --real-weights")
-        section = real_section(args.real, args.real_weights, args.workdir)
-        report["real"] = section
-        print_rows(f"Real footage, leave one group out ({len(section['groups'])} folds)", [section["row"]])
+        report["real_pose"] = real_pose_section(args.real, args.workdir)
+        rows = [report["real_pose"]["row"]]
+        if args.real_weights is not None:
+            report["real"] = real_section(args.real, args.real_weights, args.workdir)
+            rows.append(report["real"]["row"])
+        print_rows(f"Real footage, leave one group out ({len(report['real_pose']['groups'])} folds)", rows)
     target = args.workdir / "reps.json"
     target.write_text(json.dumps(report, indent=2))
     console.print(f"wrote {target}")

@@ -1,13 +1,12 @@
 """Per-set labels on the demo's held-out gym: a model without rest vs the rest-aware one, raw vs smoothed.
 
-    .venv/bin/python benchmarks/set_labels.py                 # demo data + both models, in a temp folder
-    .venv/bin/python benchmarks/set_labels.py --image-size 96 # smaller and quicker
-    .venv/bin/python benchmarks/set_labels.py --weights vgg16_notop.weights.h5   # ImageNet VGG16, as users train
-    .venv/bin/python benchmarks/set_labels.py --backbone pose # the body-pose path
+    .venv/bin/python benchmarks/set_labels.py                   # demo data + both models, pose as make demo
+    .venv/bin/python benchmarks/set_labels.py --backbone vgg16  # the image path, as make demo-vgg16 (random, 128 px)
+    .venv/bin/python benchmarks/set_labels.py --backbone vgg16 --weights vgg16_notop.weights.h5  # ImageNet VGG16
 
-Both models are trained as `make demo` trains (`--weights none` unless told
-otherwise, the same automatic split, so the same gym is held out as val) on the
-same cached frames:
+Both models are trained as `make demo` trains (the pose backbone unless told
+otherwise; VGG16 with `--weights none` unless told otherwise; the same
+automatic split, so the same gym is held out as val) on the same cached frames:
 one with `--gaps ignore` (no rest class: the state machine can only show rest
 when no exercise is kept) and one with the default `--gaps rest`. Both are
 scored on the held-out gym, which no training decision saw but early stopping.
@@ -164,7 +163,8 @@ def per_frame_costs(model) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image-size", type=int, default=128, help="VGG16 input size, as make demo (128)")
-    parser.add_argument("--backbone", type=Backbone, default=Backbone.vgg16, choices=list(Backbone))
+    parser.add_argument("--backbone", type=Backbone, default=Backbone.pose, choices=list(Backbone),
+                        help="pose (as make demo) or vgg16 (as make demo-vgg16)")
     parser.add_argument("--weights", default="none", help="VGG16 weights: none (as make demo), imagenet or a file")
     parser.add_argument("--pose-model", type=Path, default=None, help="folder with the BlazePose files")
     parser.add_argument("--cache", type=Path, default=None, help="feature cache (default: a temporary one)")

@@ -152,3 +152,4 @@ def test_goals_are_judged_from_the_rows():
     assert [g.holds for g in slow] == [False, False, None, None]
     counted = {g.name: g for g in check_goals((BenchRow("tflite-int8", "x", 1.0, threads=1, rep_agreement=96.0),))}
     assert counted["int8 rep counts equal to Keras's (% of sets)"].holds
+    assert check_goals((row("keras", 90, None, 80.0), row("tflite-fp32", 100))) == ()  # no int8 (a pose export)

@@ -128,12 +128,15 @@ def _print(result) -> None:
                          same_reps, row.status)  # fmt: skip
     console.print(speed)
     console.print(accuracy)
-    goals = Table(title="Goals", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("goal", "measured", "target", "holds"):
-        goals.add_column(column, justify="left" if column == "goal" else "right")
-    for goal in result.goals:
-        verdict = {True: "[green]yes[/]", False: "[red]no[/]", None: "not measured"}[goal.holds]
-        goals.add_row(goal.name, _cell(goal.value, "{:.2f}"), goal.target, verdict)
-    console.print(goals)
+    if result.goals:
+        goals = Table(title="Goals", box=box.SIMPLE_HEAD, pad_edge=False)
+        for column in ("goal", "measured", "target", "holds"):
+            goals.add_column(column, justify="left" if column == "goal" else "right")
+        for goal in result.goals:
+            verdict = {True: "[green]yes[/]", False: "[red]no[/]", None: "not measured"}[goal.holds]
+            goals.add_row(goal.name, _cell(goal.value, "{:.2f}"), goal.target, verdict)
+        console.print(goals)
+    else:
+        console.print("The int8 goals do not apply: this export has no int8 model.")
     for note in result.notes:
         errors.print(f"[yellow]note:[/] {note}")
