@@ -168,6 +168,7 @@ def demo_exports(run, manifest: Path, workdir: Path) -> Path:
 
 
 def demo_section(workdir: Path, every_s: float, backbone: Backbone) -> dict:
+    from gymnos_edge.data.manifest import require_valid
     from gymnos_edge.inference.open_model import open_frame_model
 
     run, manifest, seconds = demo_runs(workdir, every_s, backbone)
@@ -183,12 +184,13 @@ def demo_section(workdir: Path, every_s: float, backbone: Backbone) -> dict:
         "train_seconds": seconds,
         "val_groups": run.metadata.splits.get("val", {}).get("groups"),
     }
+    check = require_valid(manifest, expected_labels=models["keras"].labels)
     # val is the goal; train (the gym the model learnt from) shows the counter where the sets are found.
     for split in ("val", "train"):
         rows = []
         for name, model in models.items():
             with console.status(f"every {every_s:g} s: scoring {name} on {split}…"):
-                rows.append(row_of(name, predict_split(manifest, model, split, assignment)))
+                rows.append(row_of(name, predict_split(check, model, split, assignment)))
         keras = rows[0].counts.counted
         section[split] = [r.to_dict() | {"same_counts_as_keras": float(np.mean(np.equal(r.counts.counted, keras)))}
                           for r in rows]  # fmt: skip

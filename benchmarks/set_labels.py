@@ -37,6 +37,7 @@ from rich.table import Table  # noqa: E402
 from timing import best_seconds  # noqa: E402  (benchmarks/timing.py)
 from gymnos_edge.common.contract import Backbone, Gaps  # noqa: E402
 from gymnos_edge.common.errors import UserError  # noqa: E402
+from gymnos_edge.data.manifest import require_valid  # noqa: E402
 from gymnos_edge.evaluation.evaluate import Evaluation, VideoResult, predict_split, score  # noqa: E402
 from gymnos_edge.evaluation.set_metrics import count_flips, overlap_s  # noqa: E402
 from gymnos_edge.inference.open_model import open_frame_model  # noqa: E402
@@ -177,7 +178,8 @@ def main() -> None:
             assignment = run.metadata.splits["assignment"]
             held_out = sorted(set(run.metadata.splits["val"]["groups"]))
             with console.status(f"Predicting the held-out gym with {name}…"):
-                results = predict_split(manifest, model, "val", assignment)
+                check = require_valid(manifest, expected_labels=model.labels)
+                results = predict_split(check, model, "val", assignment)
             truth_flips = true_flips_per_minute(results)
             scored[name] = (score(results, "val"), rest_score(results))
         frames = sum(len(r.prediction.times) for r in results)

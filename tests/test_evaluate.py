@@ -20,7 +20,7 @@ from gymnos_edge.evaluation.evaluate import (
     videos_of_split,
 )
 from gymnos_edge.inference.open_model import open_frame_model
-from gymnos_edge.data.manifest import Manifest, ManifestCheck, Span, load_manifest
+from gymnos_edge.data.manifest import Manifest, ManifestCheck, Span, load_manifest, require_valid
 from gymnos_edge.inference.predict import prediction_from_probs
 from gymnos_edge.training.run_folder import load_run
 from gymnos_edge.sets.smoothing import SmoothingParams
@@ -145,11 +145,12 @@ def test_tune_picks_a_grid_point_from_val_only_and_leaves_test_alone(trained_run
     assert tuned[0] == tuned[1]
     # the same choice, worked out here from the val videos alone
     model = open_frame_model(trained_run.folder)
-    val = predict_split(manifest, model, "val", {})
+    check = require_valid(manifest, expected_labels=model.labels)
+    val = predict_split(check, model, "val", {})
     assert sorted(r.video.name for r in val) == gym_a
     assert tune_smoothing(val, model.smoothing)[0] == tuned[-1]
     # and the test scores are those of the tuned smoothing on the test video
-    test = predict_split(manifest, model, "test", {})
+    test = predict_split(check, model, "test", {})
     assert json.loads(json.dumps(score(test, "test", tuned[-1]).to_dict()["smoothed"])) == data["smoothed"]
 
 
@@ -212,3 +213,22 @@ def test_smoothing_flips_far_less_than_raw_argmax_on_a_noisy_sequence():
     assert evaluation.smoothed.f1_at(0.5) > evaluation.raw.f1_at(0.5)
     assert evaluation.smoothed.f1_at(0.5) == 100.0  # both sets found, nothing else
     assert set(evaluation.per_group) == {"gym"}
+
+
+def test_evaluate_with_tuning_probes_every_video_once(trained_run, demo_manifest, tmp_path, monkeypatch):
+    """Tuning predicts val, then the split asked for; the manifest's videos are opened and probed once."""
+    import gymnos_edge.data.manifest as manifest_module
+    from gymnos_edge.evaluation.evaluate import EvaluateConfig, evaluate_run
+
+    probed = []
+    real_probe = manifest_module.probe_video
+
+    def counting_probe(path):
+        probed.append(Path(path))
+        return real_probe(path)
+
+    monkeypatch.setattr(manifest_module, "probe_video", counting_probe)
+    run_folder = _copy_run(trained_run, tmp_path)
+    evaluate_run(EvaluateConfig(manifest=demo_manifest, model=run_folder, split="val", tune=True))
+    videos = load_manifest(demo_manifest).videos
+    assert sorted(probed) == sorted(videos)

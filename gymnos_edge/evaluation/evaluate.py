@@ -100,13 +100,16 @@ def choose_split(check: ManifestCheck, split: str, assignment: dict[str, str]) -
 
 
 def predict_split(
-    manifest_path: Path | str,
+    check: ManifestCheck,
     model: FrameModel,
     split: str,
     assignment: dict[str, str],
     on_video: Callable[[Path], None] = lambda v: None,
 ) -> list[VideoResult]:
-    check = require_valid(manifest_path, expected_labels=model.labels)
+    """Every video of a split (`choose_split`'s rule) predicted by `model`, beside its true labels and reps.
+
+    Takes the manifest's check (`require_valid`) so a command probes each video once, however many
+    splits it predicts."""
     _, videos = choose_split(check, split, assignment)
     results = []
     for video in videos:
@@ -227,11 +230,11 @@ def evaluate_run(config: EvaluateConfig, callbacks: EvaluateCallbacks = Evaluate
     callbacks.on_plan(count)
     tuned = tuned_f1 = None
     if config.tune:
-        val = predict_split(config.manifest, frame_model, "val", assignment, callbacks.on_video)
+        val = predict_split(check, frame_model, "val", assignment, callbacks.on_video)
         tuned, tuned_f1 = tune_smoothing(val, frame_model.smoothing)
         run = run.save_metadata(run.metadata.with_smoothing(tuned))
         frame_model = open_frame_model(run.folder, config.pose_model)
-    results = predict_split(config.manifest, frame_model, split, assignment, callbacks.on_video)
+    results = predict_split(check, frame_model, split, assignment, callbacks.on_video)
     evaluation = score(results, split)
     write_json(target, evaluation.to_dict())
     return EvaluateResult(evaluation, Path(target), tuned, tuned_f1, run.folder if run else None)
