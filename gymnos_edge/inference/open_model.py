@@ -9,14 +9,13 @@ import numpy as np
 
 from gymnos_edge.common.contract import FRAME_BATCH
 from gymnos_edge.common.errors import UserError
+from gymnos_edge.inference.run_model import RunModel
 from gymnos_edge.training.run_folder import Run, load_run
-from gymnos_edge.data.sampler import SamplingConfig
-from gymnos_edge.sets.smoothing import SmoothingParams
 
 
 
 @dataclass(frozen=True)
-class KerasFrameModel:
+class KerasFrameModel(RunModel):
     """A run's classifier, fed in fixed-size batches so its compiled graph is reused."""
 
     run: Run
@@ -25,22 +24,6 @@ class KerasFrameModel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_model", self.run.load_model())
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.run.metadata.labels
-
-    @property
-    def rest_class(self) -> bool:
-        return self.run.metadata.rest_class
-
-    @property
-    def sampling(self) -> SamplingConfig:
-        return self.run.metadata.sampling
-
-    @property
-    def smoothing(self) -> SmoothingParams:
-        return self.run.metadata.smoothing_params
 
     def reset(self) -> None:
         """Nothing carries over from one frame to the next in an image model."""

@@ -20,6 +20,7 @@ from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.features.keypoints import motion_alpha, motion_initial_state, motion_sequence, pose_features
 from gymnos_edge.features.pose_estimator import BlazePoseEstimator, EstimatorSettings
 from gymnos_edge.features.pose_models import pose_model_files
+from gymnos_edge.inference.run_model import RunModel
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.head_fit import predict_probs
 from gymnos_edge.training.run_folder import Run
@@ -39,7 +40,7 @@ class KeypointModel(Protocol):
 
 
 @dataclass
-class KerasPoseModel:
+class KerasPoseModel(RunModel):
     """A pose run's head with the features and their motion computed in NumPy, frame after frame."""
 
     run: Run
@@ -50,22 +51,6 @@ class KerasPoseModel:
     def __post_init__(self) -> None:
         self._head = self.run.load_model()
         self.reset()
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.run.metadata.labels
-
-    @property
-    def rest_class(self) -> bool:
-        return self.run.metadata.rest_class
-
-    @property
-    def sampling(self) -> SamplingConfig:
-        return self.run.metadata.sampling
-
-    @property
-    def smoothing(self) -> SmoothingParams:
-        return self.run.metadata.smoothing_params
 
     @property
     def pose(self) -> dict:
