@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from gymnos_edge.cli.options import EveryOpt, ImageSizeOpt, ResizeOpt, WeightsOpt, note_random_backbone
-from gymnos_edge.cli.support import console, user_errors
+from gymnos_edge.cli.support import advance_frames, console, frame_progress, user_errors
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.features.ray_engine import RayOptions
 from gymnos_edge.training.features_job import Engine, FeaturesConfig
@@ -58,14 +57,7 @@ def features_command(
         ),
     )
     note_random_backbone(weights)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
+    with frame_progress() as progress:
         tasks: dict[str, int] = {}
 
         def on_plan(spans: int, frames: int) -> None:
@@ -73,8 +65,7 @@ def features_command(
             tasks["frames"] = progress.add_task("Backbone features", total=frames, rate="")
 
         def on_frames(count: int) -> None:
-            task = progress.tasks[tasks["frames"]]
-            progress.update(tasks["frames"], advance=count, rate=f"{task.speed or 0:.1f} frames/s")
+            advance_frames(progress, tasks["frames"], count)
 
         result = compute_features(config, FeaturesCallbacks(on_plan=on_plan, on_frames=on_frames))
 

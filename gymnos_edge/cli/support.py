@@ -1,4 +1,4 @@
-"""What every command of the CLI shares: the consoles and the user-error boundary."""
+"""What every command of the CLI shares: the consoles, the user-error boundary and the frame progress bars."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Annotated, Callable, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from gymnos_edge.common.errors import UserError
 
@@ -33,6 +34,22 @@ PoseModelOpt = Annotated[
         "the mediapipe wheel on PyPI into ~/.cache/gymnos-edge/pose)."
     ),
 ]
+
+
+def frame_progress() -> Progress:
+    """Bars with a `rate` field beside the count, so frames and epochs read alike in every long command."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def advance_frames(progress: Progress, task: TaskID, count: int) -> None:
+    progress.update(task, advance=count, rate=f"{progress.tasks[task].speed or 0:.1f} frames/s")
 
 
 def user_errors(command: Callable) -> Callable:

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from gymnos_edge.cli.options import note_random_backbone
-from gymnos_edge.cli.support import PoseModelOpt, console, errors, user_errors
+from gymnos_edge.cli.support import PoseModelOpt, advance_frames, console, errors, frame_progress, user_errors
 from gymnos_edge.common.contract import Backbone, Gaps
 from gymnos_edge.training.heads import Head
 from gymnos_edge.data.sampler import ResizePolicy
@@ -81,15 +80,7 @@ def train_command(
     )
     if backbone is Backbone.vgg16:
         note_random_backbone(weights)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
+    with frame_progress() as progress:
         tasks: dict[str, int] = {}
 
         def on_plan(plan, frames: int) -> None:
@@ -103,8 +94,7 @@ def train_command(
             tasks["epochs"] = progress.add_task("Head epochs", total=epochs, rate="", visible=False)
 
         def on_frames(count: int) -> None:
-            task = progress.tasks[tasks["frames"]]
-            progress.update(tasks["frames"], advance=count, rate=f"{task.speed or 0:.1f} frames/s")
+            advance_frames(progress, tasks["frames"], count)
 
         def on_epoch(epoch: int, logs: dict) -> None:
             shown = " ".join(f"{k} {v:.3f}" for k, v in logs.items() if "loss" in k or "acc" in k)
