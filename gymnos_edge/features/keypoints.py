@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from gymnos_edge.common.contract import POSE_JOINTS
+from gymnos_edge.common.numpy_ops import NUMPY_OPS
 
 MIN_CONFIDENCE = 0.5
 MIN_TORSO = 0.02  # in frame units: a torso shorter than 2 % of the frame cannot give a scale
@@ -38,29 +39,6 @@ NORMALISATION = (
 _JOINT = {name: index for index, name in enumerate(POSE_JOINTS)}
 _HIPS = (_JOINT["left_hip"], _JOINT["right_hip"])
 _SHOULDERS = (_JOINT["left_shoulder"], _JOINT["right_shoulder"])
-
-
-class _NumpyOps:
-    """The part of `keras.ops` that `pose_features` uses, on NumPy arrays."""
-
-    maximum = staticmethod(np.maximum)
-    sqrt = staticmethod(np.sqrt)
-    sum = staticmethod(np.sum)
-    where = staticmethod(np.where)
-    clip = staticmethod(np.clip)
-    stack = staticmethod(np.stack)
-    concatenate = staticmethod(np.concatenate)
-    reshape = staticmethod(np.reshape)
-    greater_equal = staticmethod(np.greater_equal)
-    logical_and = staticmethod(np.logical_and)
-    expand_dims = staticmethod(np.expand_dims)
-
-    @staticmethod
-    def cast(x: Any, dtype: str) -> np.ndarray:
-        return np.asarray(x).astype(dtype)
-
-
-NUMPY_OPS = _NumpyOps()
 
 
 def pose_features(keypoints: Any, ops: Any = NUMPY_OPS) -> Any:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gymnos_edge.common.errors import UserError
+from gymnos_edge.common.numpy_ops import NUMPY_OPS
 
 # The state after the N smoothed probabilities, in this order (docs/smoothing.md, "State vector").
 STATE_FIELDS = (
@@ -173,38 +174,6 @@ def initial_state(n_outputs: int, rest_class: bool = False) -> np.ndarray:
     rest = rest_index(n_outputs, rest_class)
     state[n_outputs:] = [rest, rest, 0, rest, 0, 0, 0, 0, 0]
     return state
-
-
-class _NumpyOps:
-    """The subset of `keras.ops` that `step` uses, on NumPy arrays."""
-
-    where = staticmethod(np.where)
-    argmax = staticmethod(np.argmax)
-    max = staticmethod(np.max)
-    sum = staticmethod(np.sum)
-    minimum = staticmethod(np.minimum)
-    clip = staticmethod(np.clip)
-    log = staticmethod(np.log)
-    equal = staticmethod(np.equal)
-    not_equal = staticmethod(np.not_equal)
-    less = staticmethod(np.less)
-    greater = staticmethod(np.greater)
-    greater_equal = staticmethod(np.greater_equal)
-    logical_and = staticmethod(np.logical_and)
-    logical_or = staticmethod(np.logical_or)
-    concatenate = staticmethod(np.concatenate)
-    expand_dims = staticmethod(np.expand_dims)
-
-    @staticmethod
-    def arange(n: int, dtype: str) -> np.ndarray:
-        return np.arange(n, dtype=dtype)
-
-    @staticmethod
-    def cast(x: Any, dtype: str) -> np.ndarray:
-        return np.asarray(x).astype(dtype)
-
-
-NUMPY_OPS = _NumpyOps()
 
 
 def step(
