@@ -10,20 +10,14 @@ tests see it too.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # runnable from a plain checkout, without installing the package
-
-from gymnos_edge.sets.shared_vectors import write_vectors  # noqa: E402
-
-VECTOR_DIR = ROOT / "tests" / "vectors" / "smoothing"
+from _vector_files import regenerate
 
 
 def main() -> None:
-    for path in write_vectors(VECTOR_DIR):
-        print(path.relative_to(ROOT))
+    # imported only now, once _vector_files has put this checkout first on the path
+    from gymnos_edge.sets.shared_vectors import write_vectors
+
+    regenerate("smoothing", write_vectors)
 
 
 if __name__ == "__main__":
