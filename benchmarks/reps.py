@@ -133,6 +133,7 @@ def demo_runs(workdir: Path, every_s: float, backbone: Backbone):
     from gymnos_edge.data.demo import make_demo_data
     from gymnos_edge.data.sampler import SamplingConfig
     from gymnos_edge.training.run_folder import load_run
+    from gymnos_edge.evaluation.group_tuning import save_tuning, tune_smoothing_by_groups
     from gymnos_edge.training.train import POSE_SAMPLING, TrainConfig, train
 
     manifest = workdir / "demo" / "manifest.csv"
@@ -150,8 +151,10 @@ def demo_runs(workdir: Path, every_s: float, backbone: Backbone):
                          cache_dir=workdir / "cache")  # fmt: skip
     with console.status(f"Training ({backbone.value}, every {every_s:g} s)…"):
         started = time.perf_counter()
-        result = train(config)
-    return result.run, manifest, time.perf_counter() - started
+        run = train(config).run
+        if backbone is Backbone.pose:  # as make demo: the smoothing chosen on the training gyms held out in turn
+            run = save_tuning(run, tune_smoothing_by_groups(config, run))
+    return run, manifest, time.perf_counter() - started
 
 
 def demo_exports(run, manifest: Path, workdir: Path) -> Path:

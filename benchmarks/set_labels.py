@@ -6,7 +6,9 @@
 
 Both models are trained as `make demo` trains (the pose backbone unless told
 otherwise; VGG16 with `--weights none` unless told otherwise; the same
-automatic split, so the same gym is held out as val) on the same cached frames:
+automatic split, so the same gym is held out as val) on the same cached
+frames, each model's smoothing chosen on its training gyms held out in turn
+(`--tune-smoothing`, as `make demo`; `--no-tune-smoothing` keeps the defaults):
 one with `--gaps ignore` (no rest class: the state machine can only show rest
 when no exercise is kept) and one with the default `--gaps rest`. Both are
 scored on the held-out gym, which no training decision saw but early stopping.
@@ -24,7 +26,7 @@ import math
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,7 @@ from gymnos_edge.common.contract import Backbone, Gaps  # noqa: E402
 from gymnos_edge.common.errors import UserError  # noqa: E402
 from gymnos_edge.data.manifest import require_valid  # noqa: E402
 from gymnos_edge.evaluation.evaluate import Evaluation, VideoResult, predict_split, score  # noqa: E402
+from gymnos_edge.evaluation.group_tuning import save_tuning, tune_smoothing_by_groups  # noqa: E402
 from gymnos_edge.evaluation.set_metrics import count_flips, overlap_s  # noqa: E402
 from gymnos_edge.inference.open_model import open_frame_model  # noqa: E402
 from gymnos_edge.sets.segments import segment  # noqa: E402
@@ -66,6 +69,8 @@ def train_both(folder: Path, args: argparse.Namespace) -> tuple[dict[str, Run], 
         with console.status(f"Training {name}…"):
             started = time.perf_counter()
             result = train(config)
+            if args.tune_smoothing:
+                result = replace(result, run=save_tuning(result.run, tune_smoothing_by_groups(config, result.run)))
         console.print(f"{name}: trained in {time.perf_counter() - started:.0f} s "
                       f"({result.frames_computed} frames computed, the rest from the shared cache)")  # fmt: skip
         runs[name] = result.run
@@ -169,6 +174,8 @@ def main() -> None:
     parser.add_argument("--weights", default="none", help="VGG16 weights: none (as make demo), imagenet or a file")
     parser.add_argument("--pose-model", type=Path, default=None, help="folder with the BlazePose files")
     parser.add_argument("--cache", type=Path, default=None, help="feature cache (default: a temporary one)")
+    parser.add_argument("--tune-smoothing", action=argparse.BooleanOptionalAction, default=True,
+                        help="choose each model's smoothing on its training gyms held out in turn, as make demo does")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gymnos-set-labels-") as folder:
         runs, manifest = train_both(Path(folder), args)

@@ -51,11 +51,16 @@ def train_command(
     track: Annotated[
         bool, typer.Option(help="pose: follow the person from frame to frame; the detector runs only when lost.")
     ] = True,
+    tune_smoothing: Annotated[
+        bool,
+        typer.Option("--tune-smoothing", help="Then choose the smoothing on gyms each fold has not seen: every "
+                     "training group held out in turn (one more head per group; seconds for pose)."),
+    ] = False,  # fmt: skip
 ) -> None:
     """Train the workout classifier: a frozen backbone (VGG16 or body pose) + head, on cached features, with
     leak-free stratified splits.
 
-    Example: [bold]gymnos-edge train demo_data/manifest.csv --backbone pose[/]
+    Example: [bold]gymnos-edge train demo_data/manifest.csv --backbone pose --tune-smoothing[/]
     """
     from gymnos_edge.data.sampler import SamplingConfig
     from gymnos_edge.training.train import POSE_SAMPLING, TrainCallbacks, TrainConfig, train
@@ -114,8 +119,26 @@ def train_command(
     if "linear" in result.head_fit:
         chosen = result.head_fit["linear"]
         console.print(f"Linear head: L2 {chosen['l2']:g} chosen by {chosen['folds']}-fold grouped cross-validation")
-    console.print(f"[green]✓[/] run saved to [bold]{result.run.folder}[/] (report in {result.run.report_folder})")
+    run = result.run
+    if tune_smoothing:
+        run = _tune(config, run)
+    console.print(f"[green]✓[/] run saved to [bold]{run.folder}[/] (report in {run.report_folder})")
     console.print("Next: [bold]gymnos-edge export --tflite --coreml[/]  or  [bold]gymnos-edge predict VIDEO[/]")
+
+
+def _tune(config, run):
+    from gymnos_edge.evaluation.group_tuning import TUNING_FILE, save_tuning, tune_smoothing_by_groups
+
+    with console.status("Smoothing: leaving each training group out…") as status:
+        tuning = tune_smoothing_by_groups(
+            config, run, lambda group, index, total: status.update(f"Smoothing: fold {index + 1}/{total}, without {group}…")
+        )
+    run = save_tuning(run, tuning)
+    p = tuning.params
+    console.print(f"Smoothing chosen on {len(tuning.groups)} held-out training groups: set F1@50 "
+                  f"{tuning.default_f1_at_50:.1f} → {tuning.f1_at_50:.1f} (tau {p.tau_s:g} s, enter {p.enter:g}, "
+                  f"exit {p.exit:g}, floor {p.floor:g}, min set {p.min_set_s:g} s); see report/{TUNING_FILE}")  # fmt: skip
+    return run
 
 
 def _print_scores(result) -> None:

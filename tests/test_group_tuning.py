@@ -1,0 +1,46 @@
+"""Smoothing chosen by leaving each training group out: never from the held-out gyms."""
+
+import json
+
+import pytest
+
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.data.demo import DemoConfig, make_demo_data
+from gymnos_edge.evaluation.evaluate import TUNING_GRID
+from gymnos_edge.evaluation.group_tuning import TUNING_FILE, tune_smoothing_by_groups
+from gymnos_edge.training.run_folder import load_run
+from gymnos_edge.training.train import train
+from helpers import tiny_train_config
+
+
+def test_one_training_group_is_refused_with_what_to_do(demo_manifest, tmp_path):
+    config = tiny_train_config(demo_manifest, tmp_path)
+    run = train(config).run
+    assert len(run.metadata.splits["train"]["groups"]) == 1  # the tiny demo's split trains on one gym of two
+    with pytest.raises(UserError, match="--tune-smoothing holds each training group out.*has 1 group"):
+        tune_smoothing_by_groups(config, run)
+
+
+@pytest.mark.slow
+def test_train_tune_smoothing_chooses_it_on_the_training_gyms_alone(tmp_path, pose_files, monkeypatch):
+    from typer.testing import CliRunner
+
+    from gymnos_edge.cli.app import app
+
+    manifest = make_demo_data(tmp_path / "demo", DemoConfig(seed=5, videos_per_gym=1, gyms=3, reps_per_set=(2, 2),
+                                                            rest_s=(1.0, 1.5)))  # fmt: skip
+    monkeypatch.setenv("GYMNOS_EDGE_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "runs" / "pose"
+    args = ["train", str(manifest), "--backbone", "pose", "--epochs", "3", "--every", "0.5", "--image-size", "320",
+            "--pose-model", str(pose_files.detector.parent), "--out", str(out), "--tune-smoothing"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Smoothing chosen on 2 held-out training groups" in result.output
+    run = load_run(out)
+    report = json.loads((run.report_folder / TUNING_FILE).read_text())
+    assert report["groups"] == sorted(run.metadata.splits["train"]["groups"])
+    assert not set(report["groups"]) & set(run.metadata.splits["val"]["groups"])  # the held-out gym chose nothing
+    tuned = run.metadata.smoothing_params
+    assert tuned.to_dict() == report["params"]
+    for name, values in TUNING_GRID.items():
+        assert getattr(tuned, name) in values
