@@ -46,10 +46,10 @@ def test_every_figure_stands_out_from_its_gym_wall():
     a press's joints seen on a brown skin before a brick wall, 100 % with a contrasting one)."""
     import numpy as np
 
-    from gymnos_edge.data.demo import _MIN_CONTRAST, HEIGHT, _draw_look, _gym_background, _luminance
+    from gymnos_edge.data.demo import _MIN_CONTRAST, _draw_look, _luminance, wall_luminance
 
     for gym in range(3):
-        wall = _luminance(np.median(_gym_background(gym)[: int(HEIGHT * 0.8)].reshape(-1, 3), axis=0))
+        wall = wall_luminance(gym)
         for seed in range(20):
             look = _draw_look(np.random.default_rng(seed), gym)
             assert abs(_luminance(look.skin) - wall) >= _MIN_CONTRAST

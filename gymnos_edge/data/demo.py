@@ -28,6 +28,7 @@ from gymnos_edge.data.video_writer import write_video
 SQUAT, PRESS, REST = "squat", "overhead_press", None
 _MIN_CONTRAST = 50.0  # luminance between skin and wall, of 255
 WIDTH, HEIGHT = 180, 320  # portrait, 9:16 like a phone's front camera
+_FLOOR_Y = int(HEIGHT * 0.8)  # where each gym's wall meets its floor
 _GYM_NAMES = ("gym_a", "gym_b", "gym_c")
 # Per gym: the exercises of each video's sets, in order.
 _PROGRAMMES = ((SQUAT, PRESS), (PRESS, SQUAT), (), (PRESS,), (SQUAT, SQUAT), (PRESS, PRESS))
@@ -113,7 +114,7 @@ def _draw_look(rng: np.random.Generator, gym: int) -> _Look:
     # A drawn figure has no face, hands or clothing texture, so a pose detector finds it by its outline:
     # arms of the wall's brightness vanish (the detector then sees no person at all), which says
     # nothing about the tool. Real footage, where that does happen, is judged on real people.
-    wall = _luminance(np.median(_gym_background(gym)[: int(HEIGHT * 0.8)].reshape(-1, 3), axis=0))
+    wall = wall_luminance(gym)
     skins = [skin for skin in skins if abs(_luminance(skin) - wall) >= _MIN_CONTRAST]
     return _Look(
         gym=gym,
@@ -123,6 +124,12 @@ def _draw_look(rng: np.random.Generator, gym: int) -> _Look:
         skin=skins[rng.integers(len(skins))],
         brightness=float(rng.uniform(0.8, 1.15)),
     )
+
+
+def wall_luminance(gym: int) -> float:
+    """The typical brightness of a gym's wall (above the floor), of 255."""
+    wall = _gym_background(gym)[:_FLOOR_Y]
+    return _luminance(np.median(wall.reshape(-1, 3), axis=0))
 
 
 def _luminance(rgb) -> float:
@@ -176,24 +183,23 @@ def _render(plan: list[_Segment], look: _Look, fps: int, rng: np.random.Generato
 
 def _gym_background(gym: int) -> np.ndarray:
     frame = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
-    floor_y = int(HEIGHT * 0.8)
     if gym == 0:  # warm wooden panels, dark rubber floor
-        frame[:floor_y] = (205, 180, 140)
-        for y in range(0, floor_y, 22):
+        frame[:_FLOOR_Y] = (205, 180, 140)
+        for y in range(0, _FLOOR_Y, 22):
             cv2.line(frame, (0, y), (WIDTH, y), (170, 140, 100), 2)
-        frame[floor_y:] = (60, 55, 50)
+        frame[_FLOOR_Y:] = (60, 55, 50)
     elif gym == 1:  # cool grey wall with mirror strips, blue floor
-        frame[:floor_y] = (150, 160, 175)
+        frame[:_FLOOR_Y] = (150, 160, 175)
         for x in range(8, WIDTH, 45):
-            cv2.rectangle(frame, (x, 20), (x + 30, floor_y - 20), (195, 215, 230), -1)
-        frame[floor_y:] = (40, 70, 120)
+            cv2.rectangle(frame, (x, 20), (x + 30, _FLOOR_Y - 20), (195, 215, 230), -1)
+        frame[_FLOOR_Y:] = (40, 70, 120)
     else:  # red brick wall, light concrete floor
-        frame[:floor_y] = (150, 70, 55)
-        for row, y in enumerate(range(0, floor_y, 16)):
+        frame[:_FLOOR_Y] = (150, 70, 55)
+        for row, y in enumerate(range(0, _FLOOR_Y, 16)):
             cv2.line(frame, (0, y), (WIDTH, y), (200, 190, 180), 1)
             for x in range(8 * (row % 2), WIDTH, 32):
                 cv2.line(frame, (x, y), (x, y + 16), (200, 190, 180), 1)
-        frame[floor_y:] = (170, 170, 160)
+        frame[_FLOOR_Y:] = (170, 170, 160)
     return frame
 
 
