@@ -20,13 +20,14 @@ from typing import Callable
 
 import pandas as pd
 
+from gymnos_edge.common.atomic import write_json
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.manifest import Manifest, require_valid
 from gymnos_edge.evaluation.evaluate import VideoResult, predict_split, score, tune_smoothing
 from gymnos_edge.inference.open_model import open_frame_model
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.run_folder import Run
-from gymnos_edge.training.train import TrainConfig, train
+from gymnos_edge.training.train import TrainConfig, train, training_group
 
 TUNING_FILE = "smoothing_tuning.json"  # in the run's report folder
 
@@ -57,7 +58,7 @@ def tune_smoothing_by_groups(
     assignment = run.metadata.splits.get("assignment", {})
     manifest = check.manifest
     training = [v for v in manifest.videos if assignment.get(str(v)) == "train"]
-    groups = sorted({manifest.spans_of(v)[0].group or str(v) for v in training})
+    groups = sorted({training_group(manifest, v) for v in training})
     if len(groups) < 2:
         raise UserError(
             f"{manifest.path}: --tune-smoothing holds each training group out in turn, but the train split has "
@@ -68,12 +69,12 @@ def tune_smoothing_by_groups(
         for index, group in enumerate(groups):
             on_fold(group, index, len(groups))
             fold_manifest = _fold_manifest(manifest, training, group, Path(scratch) / f"fold_{index}.csv")
-            fold_config = replace(config, manifest=fold_manifest, out=Path(scratch) / f"fold_{index}", holdout_group=None,
-                                  force=False)  # fmt: skip
+            fold_config = replace(config, manifest=fold_manifest.path, out=Path(scratch) / f"fold_{index}",
+                                  holdout_group=None, force=False)  # fmt: skip
             fold = train(fold_config).run
             model = open_frame_model(fold.folder, config.pose_model)
-            fold_check = require_valid(fold_manifest, expected_labels=model.labels)
-            results += predict_split(fold_check, model, "val", {})
+            # The fold's videos were probed for `check`; only the split column differs, so reuse what was learnt.
+            results += predict_split(replace(check, manifest=fold_manifest), model, "val", {})
     base = run.metadata.smoothing_params
     params, f1 = tune_smoothing(results, base)
     return GroupTuning(params, f1, score(results, "val").smoothed.f1_at(0.5), tuple(groups))
@@ -81,20 +82,20 @@ def tune_smoothing_by_groups(
 
 def save_tuning(run: Run, tuning: GroupTuning) -> Run:
     """The run with the tuned smoothing in its metadata, and how it was chosen in its report."""
-    from gymnos_edge.common.atomic import write_json
-
     run = run.save_metadata(run.metadata.with_smoothing(tuning.params))
     write_json(run.report_folder / TUNING_FILE, tuning.to_dict())
     return run
 
 
-def _fold_manifest(manifest: Manifest, videos: list[Path], held_out: str, target: Path) -> Path:
-    """The training videos' spans, `held_out`'s as val and the others' as train (a split column)."""
-    rows = []
+def _fold_manifest(manifest: Manifest, videos: list[Path], held_out: str, target: Path) -> Manifest:
+    """The training videos' spans, `held_out`'s as val and the others' as train (a split column), written
+    to `target` for `train` to read."""
+    spans = []
     for video in videos:
-        for span in manifest.spans_of(video):
-            group = span.group or str(video)
-            rows.append({"video": str(video), "label": span.label, "start": span.start_s, "end": span.end_s,
-                         "group": group, "split": "val" if group == held_out else "train", "reps": span.reps})  # fmt: skip
+        group = training_group(manifest, video)
+        split = "val" if group == held_out else "train"
+        spans += [replace(span, group=group, split=split) for span in manifest.spans_of(video)]
+    rows = [{"video": str(s.video), "label": s.label, "start": s.start_s, "end": s.end_s, "group": s.group,
+             "split": s.split, "reps": s.reps} for s in spans]  # fmt: skip
     pd.DataFrame(rows).astype({"reps": "Int64"}).to_csv(target, index=False)
-    return target
+    return Manifest(target, tuple(spans))

@@ -212,7 +212,8 @@ def package_run(
     return save_run(plan.folder, backend.package(fitted.model), metadata, extra_files={"report": write_report})
 
 
-def _group_of(manifest, video: Path) -> str:
+def training_group(manifest, video: Path) -> str:
+    """The group a video trains in: its `group`, else a group of its own."""
     return manifest.spans_of(video)[0].group or str(video)
 
 
@@ -227,7 +228,7 @@ def _split_data(plan: TrainingPlan, entries, backend: Backend) -> dict[str, Head
         features, targets, groups = grouped.setdefault(plan.splits.by_video[span.request.video], ([], [], []))
         features.append(span_inputs)
         targets.append(np.full(len(entry.timestamps), span.target, np.int64))
-        groups.extend([_group_of(manifest, span.request.video)] * len(entry.timestamps))
+        groups.extend([training_group(manifest, span.request.video)] * len(entry.timestamps))
     return {
         split: HeadData(np.concatenate(grouped[split][0]), np.concatenate(grouped[split][1]), tuple(grouped[split][2]))
         for split in ("train", "val", "test")
@@ -246,7 +247,7 @@ def _with_augmented(train: HeadData, plan: TrainingPlan, entries, backend: Backe
                 continue
             features.append(inputs)
             targets.append(np.full(len(inputs), span.target, np.int64))
-            groups.extend([_group_of(manifest, span.request.video)] * len(inputs))
+            groups.extend([training_group(manifest, span.request.video)] * len(inputs))
     if len(features) == 1:
         return train
     return HeadData(np.concatenate(features), np.concatenate(targets), tuple(groups))
