@@ -17,8 +17,9 @@ def test_one_training_group_is_refused_with_what_to_do(demo_manifest, tmp_path):
     config = tiny_train_config(demo_manifest, tmp_path)
     run = train(config).run
     assert len(run.metadata.splits["train"]["groups"]) == 1  # the tiny demo's split trains on one gym of two
-    with pytest.raises(UserError, match="--tune-smoothing holds each training group out.*has 1 group"):
+    with pytest.raises(UserError, match="--tune-smoothing holds each training group out.*has 1 group") as error:
         tune_smoothing_by_groups(config, run)
+    assert f"{run.folder} keeps its smoothing" in str(error.value)  # trained already: the user learns what is left
 
 
 @pytest.mark.slow

@@ -62,7 +62,8 @@ def tune_smoothing_by_groups(
     if len(groups) < 2:
         raise UserError(
             f"{manifest.path}: --tune-smoothing holds each training group out in turn, but the train split has "
-            f"{len(groups)} group; give the manifest more groups (gyms, people) or leave the option out"
+            f"{len(groups)} group; {run.folder} keeps its smoothing. Give the manifest more groups (gyms, people) "
+            "or leave the option out"
         )
     results: list[VideoResult] = []
     with tempfile.TemporaryDirectory(prefix="gymnos-edge-tuning-") as scratch:
