@@ -97,7 +97,7 @@ def counting_alone(results: list[VideoResult], lag_s: float) -> RepCounts:
     true, counted = [], []
     for r in results:
         p = r.prediction
-        states = smooth_sequence(p.probs, p.params, rest_class=p.rest_class).states
+        states = smooth_sequence(p.probs, p.params, rest_class=p.rest_class, rep_signal=p.rep_signal).states
         n = p.probs.shape[1]
         events = states[:, state_index(n, "rep_since")] == 0
         tracked = states[:, state_index(n, "rep_class")].astype(int)

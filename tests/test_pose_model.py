@@ -43,6 +43,22 @@ def test_a_pose_run_records_its_estimator_and_features(pose_run, pose_files):
 
 
 @pytest.mark.slow
+def test_a_pose_run_learns_a_rep_signal_that_its_model_gives_per_frame(pose_run):
+    from gymnos_edge.features.keypoints import pose_features
+    from gymnos_edge.features.rep_signal import REP_FEATURES, rep_signal, rep_weights_of
+    from gymnos_edge.inference.pose_model import KerasPoseModel
+
+    _, result = pose_run
+    meta = result.run.metadata
+    weights = rep_weights_of(meta.pose, meta.n_outputs, result.run.folder)
+    assert weights.shape == (meta.n_outputs, REP_FEATURES)
+    assert np.all(weights[-1] == 0) and np.all(np.abs(weights[:-1]).sum(axis=1) > 0)  # rest counts nothing
+    assert meta.smoothing_params.rep_hysteresis == 0.5  # the pose signal's own unit
+    keypoints = synthetic_keypoints(12, seed=3)
+    outputs = KerasPoseModel(result.run).keypoint_outputs(keypoints)
+    np.testing.assert_allclose(outputs.rep_signal, rep_signal(pose_features(keypoints), weights), atol=1e-6)
+
+
 def test_the_feature_cache_is_keyed_by_the_pose_model(pose_run, demo_manifest):
     folder, _ = pose_run
     again = train(_config(demo_manifest, folder, out=folder / "runs" / "again", head=Head.linear))
@@ -119,6 +135,28 @@ def test_tflite_replays_python_exactly_along_a_keypoint_sequence(pose_export):
     np.testing.assert_allclose(model.keypoint_probabilities(keypoints), expected, atol=1e-5)
     with pytest.raises(UserError, match="keypoints of shape"):
         model.step(np.zeros((17, 2), np.float32))
+
+
+@pytest.mark.slow
+def test_tflite_counts_reps_on_the_rep_signal_as_python_does(pose_export):
+    from gymnos_edge.inference.litert_model import TFLiteModel
+    from gymnos_edge.sets.smoothing import smooth_sequence, state_index
+
+    run, exported = pose_export
+    model = TFLiteModel(exported.folder / "model_fp32.tflite")
+    keypoints = synthetic_keypoints(60, seed=5)
+    state, states = model.initial_state(), []
+    for frame in keypoints:
+        result = model.step(frame, state)
+        state = result.next_state
+        states.append(state[: model.smoothing_state_size])
+    model.reset()
+    outputs = model.keypoint_outputs(keypoints)
+    expected = smooth_sequence(outputs.probs, model.smoothing, model.rest_class, outputs.rep_signal).states
+    np.testing.assert_allclose(np.stack(states), expected, atol=1e-4)
+    baseline = state_index(model.n_outputs, "rep_baseline")
+    log_odds = smooth_sequence(outputs.probs, model.smoothing, model.rest_class).states
+    assert not np.allclose(expected[:, baseline], log_odds[:, baseline], atol=1e-2)  # it is not the log-odds
 
 
 @pytest.mark.slow

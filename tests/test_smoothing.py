@@ -178,9 +178,11 @@ def test_keras_ops_step_matches_the_vectors(path):
     params = SmoothingParams.from_dict(vector["params"])
     state = keras.ops.convert_to_tensor(np.asarray(vector["initial_state"], np.float32))
     states, labels = [], []
-    for frame in vector["probs"]:
+    signals = vector.get("rep_signal", [None] * len(vector["probs"]))
+    for frame, signal in zip(vector["probs"], signals):
         frame = keras.ops.convert_to_tensor(np.asarray(frame, np.float32))
-        state, _, label = step(state, frame, params, ops=keras.ops, rest_class=vector["rest_class"])
+        signal = None if signal is None else keras.ops.convert_to_tensor(np.asarray(signal, np.float32))
+        state, _, label = step(state, frame, params, ops=keras.ops, rest_class=vector["rest_class"], rep_signal=signal)
         states.append(keras.ops.convert_to_numpy(state))
         labels.append(int(keras.ops.convert_to_numpy(label)))
     assert labels == vector["labels_out"]

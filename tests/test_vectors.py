@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gymnos_edge.sets.segments import segment
-from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, state_index, step
+from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, state_index, step
 from gymnos_edge.sets.shared_vectors import CASES, MARGIN, Block, close_calls, draw_probs, write_vectors
 
 VECTOR_DIR = Path(__file__).parent / "vectors" / "smoothing"
@@ -40,7 +40,7 @@ def test_regenerating_gives_identical_bytes(tmp_path):
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_vector_matches_step(path):
     vector = load(path)
-    assert list(vector) == KEYS
+    assert [key for key in vector if key != "rep_signal"] == KEYS
     params = SmoothingParams.from_dict(vector["params"])
     assert vector["derived"] == params.derived()
     rest_class = vector["rest_class"]
@@ -51,9 +51,10 @@ def test_vector_matches_step(path):
 
     probs = np.asarray(vector["probs"], np.float32)
     assert probs.astype(np.float64).tolist() == vector["probs"], "probs are not float32 values"
+    signals = np.asarray(vector["rep_signal"], np.float32) if "rep_signal" in vector else [None] * len(probs)
     states, smoothed, labels = [], [], []
-    for frame in probs:
-        state, ema, label = step(state, frame, params, rest_class=rest_class)
+    for frame, signal in zip(probs, signals):
+        state, ema, label = step(state, frame, params, rest_class=rest_class, rep_signal=signal)
         states.append(state)
         smoothed.append(ema)
         labels.append(int(label))
@@ -75,7 +76,18 @@ def test_vector_matches_step(path):
 def test_vector_has_no_close_calls(path):
     vector = load(path)
     params = SmoothingParams.from_dict(vector["params"])
-    assert close_calls(np.asarray(vector["probs"], np.float32), params, rest_class=vector["rest_class"]) == []
+    signal = np.asarray(vector["rep_signal"], np.float32) if "rep_signal" in vector else None
+    probs = np.asarray(vector["probs"], np.float32)
+    assert close_calls(probs, params, rest_class=vector["rest_class"], rep_signal=signal) == []
+
+
+def test_a_vector_counts_reps_on_a_rep_signal_where_the_log_odds_count_none():
+    vector = load(FILES[0].parent / "rest_class_reps_on_signal.json")
+    params = SmoothingParams.from_dict(vector["params"])
+    probs = np.asarray(vector["probs"], np.float32)
+    on_signal = smooth_sequence(probs, params, True, np.asarray(vector["rep_signal"], np.float32))
+    assert [s["reps"] for s in vector["sets"]] == [4, 6] and on_signal.reps.max() == 6
+    assert smooth_sequence(probs, params, True).reps.max() <= 1  # the sure, flat probabilities hardly move
 
 
 def test_vectors_cover_a_trained_rest_class():

@@ -17,7 +17,7 @@ import numpy as np
 from gymnos_edge.data.manifest import require_valid
 from gymnos_edge.data.sampler import sample_frames
 from gymnos_edge.evaluation.evaluate import VideoResult, choose_split, score, true_rep_spans, truth_at
-from gymnos_edge.inference.predict import prediction_from_probs
+from gymnos_edge.inference.predict import FrameOutputs, prediction_from_probs
 
 NO_FIGURES = {"frame_accuracy": None, "set_f1_50": None, "flips_per_min": None, "label_agreement": None,
               "rep_mae": None, "rep_obo": None, "rep_agreement": None}  # fmt: skip
@@ -59,13 +59,15 @@ def accuracy_of(
 
     A pose model is given each video's `keypoints` (found once for every format) instead of its frames.
     """
-    probs = []
+    outputs = []
     for index, frames in enumerate(data.frames):
         model.reset()
-        probs.append(
-            model.probabilities(frames) if keypoints is None else model.keypoint_probabilities(keypoints[index])
+        outputs.append(
+            FrameOutputs(model.probabilities(frames)) if keypoints is None else model.keypoint_outputs(keypoints[index])
         )
-    smoothed = _smoothed_scores(model, data, probs)
+    probs = [output.probs for output in outputs]
+    signals = [output.rep_signal for output in outputs]
+    smoothed = _smoothed_scores(model, data, probs, signals)
     labelled = np.concatenate([t != len(model.labels) for t in data.truth])
     raw = np.concatenate([np.argmax(p, axis=1) for p in probs])
     truth = np.concatenate(data.truth)
@@ -82,24 +84,25 @@ def accuracy_of(
     if reference is not None:
         reference_labels = np.concatenate([np.argmax(p, axis=1) for p in reference])
         figures["label_agreement"] = float(np.mean(raw == reference_labels) * 100)
-        reference_counts = _smoothed_scores(model, data, reference).reps.counted
+        reference_counts = _smoothed_scores(model, data, reference, signals).reps.counted
         if counts.sets:
             figures["rep_agreement"] = float(np.mean(np.equal(counts.counted, reference_counts)) * 100)
     return figures, probs
 
 
-def _smoothed_scores(model, data: SplitFrames, probs: list[np.ndarray]):
+def _smoothed_scores(model, data: SplitFrames, probs: list[np.ndarray], signals: list[np.ndarray | None]):
+    """Set and rep scores of each video's probabilities, reps counted on its rep signal (same for every format)."""
     true_reps = data.true_reps or [()] * len(data.videos)
     results = [
         VideoResult(
             video,
             group,
             truth,
-            prediction_from_probs(video, model.labels, times, p, model.smoothing, model.rest_class),
+            prediction_from_probs(video, model.labels, times, p, model.smoothing, model.rest_class, signal),
             reps,
         )
-        for video, group, truth, times, p, reps in zip(
-            data.videos, data.groups, data.truth, data.times, probs, true_reps
+        for video, group, truth, times, p, signal, reps in zip(
+            data.videos, data.groups, data.truth, data.times, probs, signals, true_reps
         )
     ]
     return score(results, "bench").smoothed

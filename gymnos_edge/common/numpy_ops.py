@@ -33,6 +33,8 @@ class _NumpyOps:
     concatenate = staticmethod(np.concatenate)
     reshape = staticmethod(np.reshape)
     expand_dims = staticmethod(np.expand_dims)
+    matmul = staticmethod(np.matmul)
+    transpose = staticmethod(np.transpose)
 
     @staticmethod
     def arange(n: int, dtype: str) -> np.ndarray:

@@ -139,7 +139,8 @@ def score(results: Sequence[VideoResult], split: str, params: SmoothingParams | 
 
 def _resmoothed(prediction: Prediction, params: SmoothingParams) -> Prediction:
     return prediction_from_probs(
-        prediction.video, prediction.labels, prediction.times, prediction.probs, params, prediction.rest_class
+        prediction.video, prediction.labels, prediction.times, prediction.probs, params, prediction.rest_class,
+        prediction.rep_signal,
     )
 
 

@@ -207,15 +207,23 @@ def _reference(classifier, meta: RunMetadata, frames: np.ndarray, source: str, n
 
 
 def _pose_reference(head, meta: RunMetadata, keypoints: np.ndarray, source: str, notes: tuple[str, ...]) -> Reference:
-    """The pose graph's reference: features, motion and head in NumPy/Keras along the keypoint sequence."""
+    """The pose graph's reference: features, motion, head and rep signal in NumPy/Keras along the keypoint sequence."""
     from gymnos_edge.features.keypoints import motion_alpha, motion_initial_state, motion_sequence, pose_features
 
-    inputs, final_motion = motion_sequence(pose_features(keypoints), motion_alpha(meta.every_s))
+    features = pose_features(keypoints)
+    inputs, final_motion = motion_sequence(features, motion_alpha(meta.every_s))
     probs = np.asarray(head.predict_on_batch(inputs), np.float32)
     params = meta.smoothing_params
     vectors, vector_notes = reference_vectors(meta.n_outputs, params, meta.rest_class)
     return Reference(keypoints, probs, params, vectors, source, notes + vector_notes, meta.rest_class,
-                     extra_state=motion_initial_state(), final_extra_state=final_motion)  # fmt: skip
+                     extra_state=motion_initial_state(), final_extra_state=final_motion, rep_features=features,
+                     rep_weights=_rep_weights(meta))  # fmt: skip
+
+
+def _rep_weights(meta: RunMetadata) -> np.ndarray | None:
+    from gymnos_edge.features.rep_signal import rep_weights_of
+
+    return rep_weights_of(meta.pose, meta.n_outputs, meta.name) if meta.is_pose else None
 
 
 def _convert(
@@ -233,7 +241,7 @@ def _convert(
 
         data = convert_tflite(
             classifier, meta.smoothing_params, fmt.quantization, calibration, model_metadata(base, fmt), meta.rest_class,
-            pose=meta.is_pose,
+            pose=meta.is_pose, rep_weights=_rep_weights(meta),
         )
         path.write_bytes(data)
     else:
@@ -241,7 +249,7 @@ def _convert(
 
         mlmodel = convert_coreml(
             classifier, meta.smoothing_params, model_metadata(base, fmt), options.compression, meta.rest_class,
-            pose=meta.is_pose,
+            pose=meta.is_pose, rep_weights=_rep_weights(meta),
         )
         save_coreml(mlmodel, path)
     return path

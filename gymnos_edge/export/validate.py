@@ -9,8 +9,9 @@ Three checks per model, with the limits of its row in the formats table:
   signature, give the reference labels exactly and the reference states to
   float32 rounding;
 - serving path: the full graph, fed states taken from those vectors, returns
-  exactly `smoothing.step(state, its own probs)`, so the state machine inside
-  the quantized graph is the float32 one, not an approximation of it.
+  exactly `smoothing.step(state, its own probs)` (a pose model: with the rep
+  signal of the frame's keypoints), so the state machine inside the quantized
+  graph is the float32 one, not an approximation of it.
 
 A pose model is fed a keypoint sequence instead of frames, one after the other
 with its state carried, since its motion features depend on the frames before:
@@ -27,7 +28,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gymnos_edge.export.formats import STATE_ATOL, ExportFormat
+from gymnos_edge.export.formats import STATE_ATOL, ExportFormat, Quantization
+from gymnos_edge.features.rep_signal import rep_signal
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, step
 from gymnos_edge.inference.litert_model import Step, TFLiteModel
 from gymnos_edge.sets.shared_vectors import CASES, MAX_DRAWS, Block, close_calls, draw_probs
@@ -93,6 +95,9 @@ class Reference:
     # `frames` are then a keypoint sequence, fed in order with the state carried.
     extra_state: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     final_extra_state: np.ndarray | None = None
+    # Pose models that count reps on a rep signal: each frame's pose features and the signal's weights.
+    rep_features: np.ndarray | None = None  # (N, N_FEATURES)
+    rep_weights: np.ndarray | None = None  # (K, REP_FEATURES)
 
     @property
     def initial_state(self) -> np.ndarray:
@@ -111,13 +116,25 @@ class Reference:
     def n_classes(self) -> int:
         return int(self.probs.shape[1])
 
+    def rep_signal(self, fmt: ExportFormat, frame: int) -> np.ndarray | None:
+        """(1, K) rep signal of one frame as the format's graph computes it: an fp16 file stores its
+        weights in half precision (and computes in float32), every other format keeps them float32."""
+        if self.rep_weights is None or self.rep_features is None:
+            return None
+        weights = self.rep_weights
+        if fmt.quantization == Quantization.fp16.value:
+            weights = weights.astype(np.float16).astype(np.float32)
+        return rep_signal(self.rep_features[frame : frame + 1], weights)
+
 
 def reference_vectors(
     n_classes: int, params: SmoothingParams, rest_class: bool = False
 ) -> tuple[tuple[SmoothingVector, ...], tuple[str, ...]]:
     """The shared vector cases with the model's number of classes, as the reference runs them with its parameters.
 
-    They are drawn as `gymnos_edge.sets.shared_vectors` draws the shared files (same cases,
+    The cases of a rep signal are left out: `smooth_step` takes probabilities alone (a pose graph's
+    own signal is checked on the serving path). They are drawn as
+    `gymnos_edge.sets.shared_vectors` draws the shared files (same cases,
     same seeds), so a case recorded with the model's parameters is exactly its
     shared file, with no need for the tests folder at run time. For other
     parameters the first draw without a close threshold call is kept, so float32
@@ -127,7 +144,7 @@ def reference_vectors(
     cases = [
         (case.name, case.blocks, case.seed)
         for case in CASES
-        if case.n_outputs == n_classes and case.rest_class == rest_class
+        if case.n_outputs == n_classes and case.rest_class == rest_class and case.waves is None
     ]
     if not cases:
         cases = [(f"each_of_{n_classes}_classes", _each_class(n_classes), 1000)]
@@ -166,7 +183,7 @@ def compare(
     checks = [_probabilities(fmt, reference, serve)]
     if smooth is not None:
         checks.append(_vectors(reference, smooth))
-    checks.append(_serving_path(reference, serve))
+    checks.append(_serving_path(fmt, reference, serve))
     return Validation(fmt.key, file, tuple(checks), notes=reference.notes)
 
 
@@ -212,7 +229,7 @@ def _vectors(reference: Reference, smooth: Runner) -> Check:
     return Check("smoothing vectors", ok, detail, worst, STATE_ATOL)
 
 
-def _serving_path(reference: Reference, serve: Runner) -> Check:
+def _serving_path(fmt: ExportFormat, reference: Reference, serve: Runner) -> Check:
     """Feed the whole graph states from every phase of the machine; it must step them exactly."""
     states = [reference.initial_state] + [s for vector in reference.vectors for s in vector.states]
     picks = np.unique(np.linspace(0, len(states) - 1, min(_SERVING_STATES, len(states))).round().astype(int))
@@ -221,8 +238,12 @@ def _serving_path(reference: Reference, serve: Runner) -> Check:
     tracker = len(reference.initial_state)
     for i, pick in enumerate(picks):
         state = states[pick]
-        result = serve(reference.frames[i % len(reference.frames)], reference.full_state(state))
-        expected_state, _, expected_label = step(state[None], result.probs[None], reference.params, rest_class=reference.rest_class)
+        frame = i % len(reference.frames)
+        result = serve(reference.frames[frame], reference.full_state(state))
+        signal = reference.rep_signal(fmt, frame)
+        expected_state, _, expected_label = step(
+            state[None], result.probs[None], reference.params, rest_class=reference.rest_class, rep_signal=signal
+        )
         worst = max(worst, float(np.abs(result.next_state[:tracker] - expected_state[0]).max()))
         wrong_labels += result.label != int(expected_label[0])
     ok = wrong_labels == 0 and worst <= STATE_ATOL

@@ -21,6 +21,7 @@ import numpy as np
 
 from gymnos_edge.common.contract import IMAGE, KEYPOINTS, POSE_JOINTS, STATE
 from gymnos_edge.features.keypoints import MOTION_STATE, motion_alpha, motion_step, pose_features
+from gymnos_edge.features.rep_signal import rep_signal
 from gymnos_edge.training.classifier import split_classifier
 from gymnos_edge.sets.smoothing import STATE_EXTRA, SmoothingParams, step
 
@@ -66,18 +67,20 @@ GRAPH_OPS = GraphOps()
 
 
 class SmoothingStep(keras.layers.Layer):
-    """(state, probs) → (smoothed, label, next_state): one step of the state machine, float32."""
+    """(state, probs[, rep_signal]) → (smoothed, label, next_state): one step of the state machine, float32."""
 
     def __init__(self, params: SmoothingParams, rest_class: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.params = params
         self.rest_class = rest_class
 
-    def call(self, state, probs):
-        next_state, smoothed, label = step(state, probs, self.params, ops=GRAPH_OPS, rest_class=self.rest_class)
+    def call(self, state, probs, rep_signal=None):
+        next_state, smoothed, label = step(
+            state, probs, self.params, ops=GRAPH_OPS, rest_class=self.rest_class, rep_signal=rep_signal
+        )
         return smoothed, label, next_state
 
-    def compute_output_spec(self, state, probs):
+    def compute_output_spec(self, state, probs, rep_signal=None):
         return (
             keras.KerasTensor(probs.shape, "float32"),
             keras.KerasTensor(probs.shape[:-1], "int32"),
@@ -116,19 +119,25 @@ def build_wrapper(
 
 
 class PoseInputs(keras.layers.Layer):
-    """(keypoints, state) → (head input, the set tracker's state, next motion state): features and motion, float32."""
+    """(keypoints, state) → (head input, rep signal, the set tracker's state, next motion state), float32.
 
-    def __init__(self, n_outputs: int, every_s: float, **kwargs):
+    The rep signal is `features.rep_signal` with the run's weights, or the zero-size
+    placeholder of a model made before it (whose reps are counted on its log-odds).
+    """
+
+    def __init__(self, n_outputs: int, every_s: float, rep_weights: np.ndarray | None = None, **kwargs):
         super().__init__(**kwargs)
         self.n_outputs = n_outputs
         self.every_s = every_s
+        self.rep_weights = None if rep_weights is None else np.asarray(rep_weights, np.float32)
 
     def call(self, keypoints, state):
         tracker = state[:, : self.n_outputs + STATE_EXTRA]
         motion = state[:, self.n_outputs + STATE_EXTRA :]
         features = pose_features(keypoints, ops=GRAPH_OPS)
         next_motion, head_input = motion_step(motion, features, np.float32(motion_alpha(self.every_s)), ops=GRAPH_OPS)
-        return head_input, tracker, next_motion
+        signal = None if self.rep_weights is None else rep_signal(features, self.rep_weights, ops=GRAPH_OPS)
+        return head_input, signal, tracker, next_motion
 
     def compute_output_spec(self, keypoints, state):
         from gymnos_edge.features.keypoints import HEAD_FEATURES
@@ -136,6 +145,7 @@ class PoseInputs(keras.layers.Layer):
         batch = state.shape[0]
         return (
             keras.KerasTensor((batch, HEAD_FEATURES), "float32"),
+            None if self.rep_weights is None else keras.KerasTensor((batch, self.n_outputs), "float32"),
             keras.KerasTensor((batch, self.n_outputs + STATE_EXTRA), "float32"),
             keras.KerasTensor((batch, MOTION_STATE), "float32"),
         )
@@ -146,13 +156,21 @@ def pose_state_size(n_outputs: int) -> int:
     return n_outputs + STATE_EXTRA + MOTION_STATE
 
 
-def build_pose_wrapper(head: keras.Model, params: SmoothingParams, rest_class: bool = False) -> keras.Model:
-    """[keypoints (1,17,3), state (1,N+9+M)] → [probs, smoothed, label, next_state], one frame at a time."""
+def build_pose_wrapper(
+    head: keras.Model, params: SmoothingParams, rest_class: bool = False, rep_weights: np.ndarray | None = None
+) -> keras.Model:
+    """[keypoints (1,17,3), state (1,N+9+M)] → [probs, smoothed, label, next_state], one frame at a time.
+
+    Reps are counted on the rep signal of `rep_weights` (N, REP_FEATURES), else on the log-odds.
+    """
     n = classes_of(head)
     keypoints = keras.Input((len(POSE_JOINTS), 3), batch_size=1, name=KEYPOINTS)
     state = keras.Input((pose_state_size(n),), batch_size=1, name=STATE)
-    head_input, tracker, next_motion = PoseInputs(n, params.every_s, name=POSE_LAYER)(keypoints, state)
+    head_input, signal, tracker, next_motion = PoseInputs(n, params.every_s, rep_weights, name=POSE_LAYER)(
+        keypoints, state
+    )
     probs = head(head_input)
-    smoothed, label, next_tracker = SmoothingStep(params, rest_class, name=SMOOTHING_LAYER)(tracker, probs)
+    smoothing = SmoothingStep(params, rest_class, name=SMOOTHING_LAYER)
+    smoothed, label, next_tracker = smoothing(tracker, probs) if signal is None else smoothing(tracker, probs, signal)
     next_state = keras.layers.Concatenate(axis=-1, name="next_state")([next_tracker, next_motion])
     return keras.Model([keypoints, state], [probs, smoothed, label, next_state], name="gymnos_edge_pose")

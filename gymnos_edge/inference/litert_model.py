@@ -34,6 +34,9 @@ from gymnos_edge.common.jsonfile import check_fields, read_json
 from gymnos_edge.common.native_path import native_name
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig, resize_frame
+from gymnos_edge.features.keypoints import pose_features
+from gymnos_edge.features.rep_signal import rep_signal, rep_weights_of
+from gymnos_edge.inference.predict import FrameOutputs
 from gymnos_edge.sets.smoothing import SmoothingParams, renamed_legacy_keys, state_size
 
 _REQUIRED = ("labels", "rest_label", "image_size", "resize", "every_s", "initial_state", "smoothing", "inputs", "outputs")
@@ -186,14 +189,21 @@ class TFLiteModel:
             state = result.next_state
             yield result
 
-    def keypoint_probabilities(self, keypoints: np.ndarray) -> np.ndarray:
-        """(N, K) probabilities of consecutive frames' keypoints, the state carried on from the last call."""
+    def keypoint_outputs(self, keypoints: np.ndarray) -> FrameOutputs:
+        """Probabilities of consecutive frames' keypoints, the state carried on from the last call, and the rep
+        signal the graph counts on (the same function of the keypoints, in NumPy)."""
         probs = []
         for frame in keypoints:
             result = self.step(frame, self._carried)
             self._carried = result.next_state
             probs.append(result.probs)
-        return np.stack(probs) if probs else np.empty((0, self.n_outputs), np.float32)
+        weights = rep_weights_of(self.pose, self.n_outputs, self.path)
+        signal = None if weights is None else rep_signal(pose_features(keypoints), weights)
+        return FrameOutputs(np.stack(probs) if probs else np.empty((0, self.n_outputs), np.float32), signal)
+
+    def keypoint_probabilities(self, keypoints: np.ndarray) -> np.ndarray:
+        """(N, K) probabilities of consecutive frames' keypoints, the state carried on from the last call."""
+        return self.keypoint_outputs(keypoints).probs
 
     def probabilities(self, frames: np.ndarray) -> np.ndarray:
         """(N, K) raw probabilities of a batch of frames (the smoothing is left to the caller)."""

@@ -20,6 +20,8 @@ from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.features.keypoints import motion_alpha, motion_initial_state, motion_sequence, pose_features
 from gymnos_edge.features.pose_estimator import BlazePoseEstimator, EstimatorSettings
 from gymnos_edge.features.pose_models import pose_model_files
+from gymnos_edge.features.rep_signal import rep_signal, rep_weights_of
+from gymnos_edge.inference.predict import FrameOutputs
 from gymnos_edge.inference.run_model import RunModel
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.head_fit import predict_probs
@@ -34,6 +36,8 @@ class KeypointModel(Protocol):
     sampling: SamplingConfig
     smoothing: SmoothingParams
 
+    def keypoint_outputs(self, keypoints: np.ndarray) -> FrameOutputs: ...
+
     def keypoint_probabilities(self, keypoints: np.ndarray) -> np.ndarray: ...
 
     def reset(self) -> None: ...
@@ -47,9 +51,11 @@ class KerasPoseModel(RunModel):
     batch_size: int = 256  # one batch shape, so the compiled graph is reused
     _head: Any = field(init=False, repr=False)
     _state: np.ndarray = field(init=False, repr=False)
+    _rep_weights: np.ndarray | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._head = self.run.load_model()
+        self._rep_weights = rep_weights_of(self.pose, len(self.labels) + int(self.rest_class), self.run.folder)
         self.reset()
 
     @property
@@ -59,12 +65,16 @@ class KerasPoseModel(RunModel):
     def reset(self) -> None:
         self._state = motion_initial_state()
 
+    def keypoint_outputs(self, keypoints: np.ndarray) -> FrameOutputs:
+        """Probabilities and rep signal of consecutive frames' keypoints, the motion carried on from the last call."""
+        features = pose_features(keypoints)
+        inputs, self._state = motion_sequence(features, motion_alpha(self.sampling.every_s), self._state)
+        signal = None if self._rep_weights is None else rep_signal(features, self._rep_weights)
+        return FrameOutputs(self.head_probabilities(inputs), signal)
+
     def keypoint_probabilities(self, keypoints: np.ndarray) -> np.ndarray:
         """(N, K) probabilities of consecutive frames' keypoints, the motion carried on from the last call."""
-        inputs, self._state = motion_sequence(
-            pose_features(keypoints), motion_alpha(self.sampling.every_s), self._state
-        )
-        return self.head_probabilities(inputs)
+        return self.keypoint_outputs(keypoints).probs
 
     def head_probabilities(self, inputs: np.ndarray) -> np.ndarray:
         return predict_probs(self._head, inputs, self.batch_size)
@@ -104,8 +114,11 @@ class PoseFrameModel:
     def keypoints(self, frames: np.ndarray) -> np.ndarray:
         return self.estimator.estimate_batch(np.asarray(frames).astype(np.uint8))
 
+    def outputs(self, frames: np.ndarray) -> FrameOutputs:
+        return self.model.keypoint_outputs(self.keypoints(frames))
+
     def probabilities(self, frames: np.ndarray) -> np.ndarray:
-        return self.model.keypoint_probabilities(self.keypoints(frames))
+        return self.outputs(frames).probs
 
 
 def estimator_for(pose: dict, pose_model: Path | str | None = None, num_threads: int = 1) -> BlazePoseEstimator:

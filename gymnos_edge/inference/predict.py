@@ -16,8 +16,19 @@ from gymnos_edge.sets.smoothing import SmoothingParams, smooth_sequence
 
 
 
+@dataclass(frozen=True)
+class FrameOutputs:
+    """What a model gives for a batch of frames: probabilities and, pose models, the signal reps are counted on."""
+
+    probs: np.ndarray  # (B, N)
+    rep_signal: np.ndarray | None = None  # (B, N); None: reps are counted on the probabilities' log-odds
+
+
 class FrameModel(Protocol):
-    """Anything that turns a batch of RGB frames into class probabilities (Keras run, TFLite file)."""
+    """Anything that turns a batch of RGB frames into class probabilities (Keras run, TFLite file).
+
+    A model that also gives a rep signal (a pose model) has `outputs(frames) -> FrameOutputs`.
+    """
 
     labels: tuple[str, ...]  # the exercises; label K (= len(labels)) means rest
     rest_class: bool  # True when the probabilities have a trained rest column after the exercises
@@ -43,6 +54,7 @@ class Prediction:
     held: np.ndarray  # (T,) steps the candidate was held, to date sets back
     timeline: Timeline
     reps: np.ndarray | None = None  # (T,) the live rep count of the shown set, 0 while rest is shown
+    rep_signal: np.ndarray | None = None  # (T, N) what reps were counted on; None: the probabilities' log-odds
 
     @property
     def raw_labels(self) -> np.ndarray:
@@ -60,14 +72,14 @@ def predict_video(
     video = Path(video)
     params = params or model.smoothing
     times: list[float] = []
-    probs: list[np.ndarray] = []
+    outputs: list[FrameOutputs] = []
     batch: list[np.ndarray] = []
 
     model.reset()
 
     def flush() -> None:
         if batch:
-            probs.append(model.probabilities(np.stack(batch).astype(np.float32)))
+            outputs.append(frame_outputs(model, np.stack(batch).astype(np.float32)))
             on_frames(len(batch))
             batch.clear()
 
@@ -79,9 +91,23 @@ def predict_video(
     flush()
     if not times:
         raise UserError(f"{video}: no frames could be sampled; is the video empty?")
+    joined = joined_outputs(outputs)
     return prediction_from_probs(
-        video, model.labels, np.asarray(times), np.concatenate(probs), params, rest_class=model.rest_class
+        video, model.labels, np.asarray(times), joined.probs, params, model.rest_class, joined.rep_signal
     )
+
+
+def frame_outputs(model: FrameModel, frames: np.ndarray) -> FrameOutputs:
+    """The model's outputs for a batch of frames: its `outputs` where it has them, else its probabilities."""
+    outputs = getattr(model, "outputs", None)
+    return outputs(frames) if outputs is not None else FrameOutputs(model.probabilities(frames))
+
+
+def joined_outputs(parts: list[FrameOutputs]) -> FrameOutputs:
+    """Consecutive batches' outputs as one."""
+    signals = [part.rep_signal for part in parts]
+    signal = None if not parts or any(s is None for s in signals) else np.concatenate(signals)
+    return FrameOutputs(np.concatenate([part.probs for part in parts]), signal)
 
 
 def prediction_from_probs(
@@ -91,8 +117,9 @@ def prediction_from_probs(
     probs: np.ndarray,
     params: SmoothingParams,
     rest_class: bool = False,
+    rep_signal: np.ndarray | None = None,
 ) -> Prediction:
-    """Smooth a probability timeline and cut it into sets (shared by every kind of model)."""
+    """Smooth a probability timeline (and count reps on `rep_signal`, if given) and cut it into sets."""
     expected = len(labels) + int(rest_class)
     if probs.shape[-1] != expected:
         raise UserError(
@@ -100,7 +127,7 @@ def prediction_from_probs(
             f"{len(labels)} exercises{' plus rest' if rest_class else ''} ({expected}); the model and its "
             "metadata do not belong together"
         )
-    smoothed = smooth_sequence(probs, params, rest_class=rest_class)
+    smoothed = smooth_sequence(probs, params, rest_class=rest_class, rep_signal=rep_signal)
     timeline = segment(
         times, smoothed.labels, labels, params.every_s, smoothed.smoothed, smoothed.held, reps=smoothed.reps
     )
@@ -116,4 +143,5 @@ def prediction_from_probs(
         held=smoothed.held,
         timeline=timeline,
         reps=smoothed.reps,
+        rep_signal=None if rep_signal is None else np.asarray(rep_signal, np.float32),
     )

@@ -51,6 +51,19 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Wave:
+    """`frames` frames of a rep signal (`gymnos_edge.features.rep_signal`) in output `column`: `reps` cycles
+    from the top (+amplitude) to the far end of a rep (−amplitude) and back, plus Gaussian noise; every other
+    column 0. `reps` = 0 is a flat stretch (a rest)."""
+
+    frames: int
+    reps: float = 0.0
+    column: int = 0
+    amplitude: float = 1.5
+    noise: float = 0.1
+
+
+@dataclass(frozen=True)
 class VectorCase:
     """One vector file: how its probabilities are drawn and which sets it must show."""
 
@@ -63,6 +76,7 @@ class VectorCase:
     params: SmoothingParams = SmoothingParams()
     rest_class: bool = False  # the probabilities have a trained rest column after the labels
     expected_reps: tuple[int, ...] | None = None  # reps of each expected set, for the cases about counting
+    waves: tuple[Wave, ...] | None = None  # a rep signal the model gives beside its probabilities (pose models)
 
     @property
     def n_outputs(self) -> int:
@@ -368,6 +382,26 @@ CASES = (
         seed=1900,
     ),
     VectorCase(
+        name="rest_class_reps_on_signal",
+        description="A pose model's rep signal: a trained rest class sure of each squat set (its probabilities "
+        "flat), 4 reps, rest, 6 reps; reps are counted on the signal, a noisy cosine per rep, so each set "
+        "counts its reps from zero where the flat log-odds would count none.",
+        labels=TWO,
+        rest_class=True,
+        blocks=(
+            _with_rest(0.05, 0.05, 15),
+            _with_rest(0.9, 0.04, 48, 2000.0),
+            _with_rest(0.06, 0.06, 30),
+            _with_rest(0.9, 0.04, 72, 2000.0),
+            _with_rest(0.05, 0.05, 15),
+        ),
+        waves=(Wave(15), Wave(48, 4), Wave(30), Wave(72, 6), Wave(15)),
+        expected_sets=("squat", "squat"),
+        expected_reps=(4, 6),
+        seed=2200,
+        params=SmoothingParams(rep_hysteresis=0.5),
+    ),
+    VectorCase(
         name="rest_class_reps",
         description="A trained rest class: 4 squat reps, rest, 6 squat reps: two squat sets, each counted "
         "from zero.",
@@ -412,8 +446,24 @@ def draw_probs(blocks: tuple[Block, ...], seed: int) -> np.ndarray:
     return (counts / RESOLUTION).astype(np.float32)
 
 
+def draw_signal(waves: tuple[Wave, ...], n_outputs: int, seed: int) -> np.ndarray:
+    """(T, N) float32 rep signal, on the same grid as the probabilities (whole multiples of 1/RESOLUTION)."""
+    rng = np.random.RandomState(seed)
+    rows = []
+    for wave in waves:
+        block = np.zeros((wave.frames, n_outputs))
+        cycle = np.cos(2 * np.pi * wave.reps * np.arange(wave.frames) / wave.frames) if wave.reps else 0.0
+        block[:, wave.column] = wave.amplitude * cycle + rng.normal(0, wave.noise, wave.frames)
+        rows.append(block)
+    return (np.round(np.concatenate(rows) * RESOLUTION) / RESOLUTION).astype(np.float32)
+
+
 def close_calls(
-    probs: np.ndarray, params: SmoothingParams, margin: float = MARGIN, rest_class: bool = False
+    probs: np.ndarray,
+    params: SmoothingParams,
+    margin: float = MARGIN,
+    rest_class: bool = False,
+    rep_signal: np.ndarray | None = None,
 ) -> list[str]:
     """Threshold comparisons of the reference run that lie within `margin` of flipping.
 
@@ -442,8 +492,12 @@ def close_calls(
             top_exercises = np.sort(ema[:exercises])
             checks.append(("top exercise", top_exercises[-1], "runner-up", top_exercises[-2]))
         tracked = int(state[state_index(n, "rep_class")])
-        p = min(max(float(probs[t, tracked]), REP_EPS), 1 - REP_EPS)
-        deviation = math.log(p) - math.log(1 - p) - state[state_index(n, "rep_baseline")]
+        if rep_signal is None:
+            p = min(max(float(probs[t, tracked]), REP_EPS), 1 - REP_EPS)
+            signal = math.log(p) - math.log(1 - p)
+        else:
+            signal = float(rep_signal[t, tracked])
+        deviation = signal - state[state_index(n, "rep_baseline")]
         checks += [("rep deviation", deviation, "+hysteresis", params.rep_hysteresis),
                    ("rep deviation", deviation, "-hysteresis", -params.rep_hysteresis)]  # fmt: skip
         for what, value, name, threshold in checks:
@@ -456,14 +510,15 @@ def build_vector(case: VectorCase) -> dict[str, Any]:
     """The vector of `case`, drawn from the first seed (from `case.seed` on) without close calls."""
     for seed in range(case.seed, case.seed + MAX_DRAWS):
         probs = draw_probs(case.blocks, seed)
-        if not close_calls(probs, case.params, rest_class=case.rest_class):
-            return _vector(case, probs)
+        signal = None if case.waves is None else draw_signal(case.waves, case.n_outputs, seed)
+        if not close_calls(probs, case.params, rest_class=case.rest_class, rep_signal=signal):
+            return _vector(case, probs, signal)
     raise UserError(f"vector {case.name}: every one of {MAX_DRAWS} draws has a close threshold call")
 
 
-def _vector(case: VectorCase, probs: np.ndarray) -> dict[str, Any]:
+def _vector(case: VectorCase, probs: np.ndarray, rep_signal: np.ndarray | None = None) -> dict[str, Any]:
     params, n = case.params, case.n_outputs
-    result = smooth_sequence(probs, params, rest_class=case.rest_class)
+    result = smooth_sequence(probs, params, rest_class=case.rest_class, rep_signal=rep_signal)
     times = np.arange(len(probs)) * params.every_s
     timeline = segment(
         times, result.labels, case.labels, params.every_s, confidences=result.smoothed, held=result.held,
@@ -485,6 +540,7 @@ def _vector(case: VectorCase, probs: np.ndarray) -> dict[str, Any]:
         "derived": params.derived(),
         "initial_state": _floats(initial_state(n, case.rest_class)),
         "probs": _floats(probs),
+        **({} if rep_signal is None else {"rep_signal": _floats(rep_signal)}),
         "states": _floats(result.states),
         "smoothed": _floats(result.smoothed),
         "labels_out": [int(label) for label in result.labels],

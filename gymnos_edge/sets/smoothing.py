@@ -5,9 +5,12 @@ same function runs on NumPy (the reference, used on desktops) and on
 `keras.ops` (built into the exported TFLite and Core ML graphs). The state
 layout and the rules are documented in docs/smoothing.md.
 
-The same step counts repetitions from the probabilities alone: a rep is one dip
-of the tracked exercise's log-odds under a slow baseline of itself, after it was
-above it (a Schmitt trigger), at least `min_rep_s` after the previous one.
+The same step counts repetitions: a rep is one dip of the tracked exercise's rep
+signal under a slow baseline of itself, after it was above it (a Schmitt
+trigger), at least `min_rep_s` after the previous one. The rep signal is what the
+model gives per frame and class (a pose model: its body's main movement in that
+exercise, `gymnos_edge.features.rep_signal`); a model that gives none counts on
+its probabilities' log-odds (`log_odds`).
 """
 
 from __future__ import annotations
@@ -176,8 +179,19 @@ def initial_state(n_outputs: int, rest_class: bool = False) -> np.ndarray:
     return state
 
 
+def log_odds(probs: Any, ops: Any = NUMPY_OPS) -> Any:
+    """The rep signal of a model that gives none: each probability's log-odds (a softmax saturates, these do not)."""
+    p = ops.clip(probs, np.float32(REP_EPS), np.float32(1 - REP_EPS))
+    return ops.log(p) - ops.log(np.float32(1) - p)
+
+
 def step(
-    state: Any, probs: Any, params: SmoothingParams, ops: Any = NUMPY_OPS, rest_class: bool = False
+    state: Any,
+    probs: Any,
+    params: SmoothingParams,
+    ops: Any = NUMPY_OPS,
+    rest_class: bool = False,
+    rep_signal: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Advance the state machine by one frame.
 
@@ -185,7 +199,8 @@ def step(
     `rest_class`; `state` is (..., N + STATE_EXTRA). Returns `(next_state, smoothed, label)` where `label`
     is (...,) int32 and K means rest. With a rest class, rest is entered, kept and left like a
     set (the same enter/exit hysteresis on its own smoothed probability, `min_rest_s` to show
-    it); the floor still proposes rest when no class is confident.
+    it); the floor still proposes rest when no class is confident. `rep_signal` (..., N) is what
+    reps are counted on; None means `log_odds(probs)`.
     Pass `ops=keras.ops` to build the same step into a Keras graph.
     """
     n = probs.shape[-1]
@@ -218,21 +233,22 @@ def step(
     )
     next_shown = ops.where(ops.greater_equal(held, needed), proposal, shown)
 
-    reps = _count_reps(state, probs, ema, (shown, candidate, proposal, next_shown), params, ops, rest_class)
+    signal = log_odds(probs, ops) if rep_signal is None else rep_signal
+    reps = _count_reps(state, signal, ema, (shown, candidate, proposal, next_shown), params, ops, rest_class)
     next_state = ops.concatenate([ema, next_shown, proposal, held, *reps], axis=-1)
     label = ops.cast(next_shown[..., 0], "int32")
     return next_state, ema, label
 
 
 def _count_reps(
-    state: Any, probs: Any, ema: Any, labels: tuple[Any, Any, Any, Any], params: SmoothingParams, ops: Any,
+    state: Any, signal: Any, ema: Any, labels: tuple[Any, Any, Any, Any], params: SmoothingParams, ops: Any,
     rest_class: bool,
 ) -> list[Any]:
     """The rep fields of the next state (docs/smoothing.md, "Counting reps").
 
     `labels` are the shown and candidate labels before the step, the proposal and the shown label after it.
     """
-    n = probs.shape[-1]
+    n = signal.shape[-1]
     f32 = "float32"
     rest = np.float32(rest_index(n, rest_class))
     shown, candidate, proposal, next_shown = labels
@@ -246,18 +262,16 @@ def _count_reps(
     tracked = ops.where(ops.less(next_shown, rest), next_shown, top_exercise)
     tracked = ops.where(ops.less(proposal, rest), proposal, tracked)
     mask = ops.cast(ops.equal(ops.arange(n, dtype=f32), tracked), f32)
-    p = ops.clip(ops.sum(probs * mask, axis=-1, keepdims=True), np.float32(REP_EPS), np.float32(1 - REP_EPS))
-    log_odds = ops.log(p) - ops.log(np.float32(1) - p)
+    x = ops.sum(signal * mask, axis=-1, keepdims=True)
 
     # A newly tracked exercise starts at its own level, as if it had just risen: its first dip counts.
-    # So does a newly proposed one: the baseline would otherwise lag its rise into the set.
+    # A newly proposed one restarts its baseline too (it would otherwise lag the rise into the set) but
+    # stays armed as it was: a proposal in the middle of a counted dip must not count that dip again.
     switched = ops.not_equal(tracked, tracked_before)
     proposed = ops.logical_and(ops.equal(proposal, tracked), ops.not_equal(proposal, candidate))
-    baseline = ops.where(
-        ops.logical_or(switched, proposed), log_odds, baseline + np.float32(params.rep_alpha) * (log_odds - baseline)
-    )
-    deviation = log_odds - baseline
-    armed = ops.where(ops.logical_or(switched, proposed), np.float32(1), armed)
+    baseline = ops.where(ops.logical_or(switched, proposed), x, baseline + np.float32(params.rep_alpha) * (x - baseline))
+    deviation = x - baseline
+    armed = ops.where(switched, np.float32(1), armed)
     since = ops.minimum(since + np.float32(1), np.float32(params.min_rep_steps))
     # Counted when it dips rep_hysteresis under the baseline after having been that far above it,
     # and min_rep_s after the last rep: noise inside the band, or a wobble in one rep, counts nothing.
@@ -325,17 +339,25 @@ def validate_probs(probs: Any, n_classes: int | None = None, source: str = "prob
     return array.astype(np.float32)
 
 
-def smooth_sequence(probs: Any, params: SmoothingParams, rest_class: bool = False) -> SmoothedSequence:
-    """Run `step` over a whole (T, N) sequence (or a (B, T, N) batch of them)."""
+def smooth_sequence(
+    probs: Any, params: SmoothingParams, rest_class: bool = False, rep_signal: Any = None
+) -> SmoothedSequence:
+    """Run `step` over a whole (T, N) sequence (or a (B, T, N) batch of them), with its rep signal if any."""
     array = np.asarray(probs, dtype=np.float32)
     sequences = array if array.ndim == 3 else array[None]
     for index, sequence in enumerate(sequences):
         validate_probs(sequence, source=f"sequence {index}" if array.ndim == 3 else "probabilities")
+    signals = None
+    if rep_signal is not None:
+        signals = np.asarray(rep_signal, dtype=np.float32).reshape(sequences.shape)
+        if not np.all(np.isfinite(signals)):
+            raise UserError("rep signal: holds NaN or infinite values")
     batch, frames, n = sequences.shape
     state = np.broadcast_to(initial_state(n, rest_class), (batch, state_size(n))).copy()
     states = np.empty((batch, frames, state_size(n)), np.float32)
     for t in range(frames):
-        state, _, _ = step(state, sequences[:, t], params, rest_class=rest_class)
+        signal = None if signals is None else signals[:, t]
+        state, _, _ = step(state, sequences[:, t], params, rest_class=rest_class, rep_signal=signal)
         states[:, t] = state
     result_states = states if array.ndim == 3 else states[0]
     return SmoothedSequence(

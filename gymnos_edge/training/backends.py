@@ -39,6 +39,9 @@ class Backend:
     pad_batches: bool = True
     # Extra training copies: each maps a stretch of video's cached features to the head inputs of one copy.
     augmentations: tuple[Callable[[np.ndarray], np.ndarray], ...] = ()
+    # Run metadata learnt from the training sets (each exercise set's cached features, its target, the outputs).
+    fitted_metadata: Callable[[list[np.ndarray], list[int], int], dict] = lambda sets, targets, n_outputs: {}
+    smoothing: dict = field(default_factory=dict)  # the smoothing defaults this backbone's runs start from
 
 
 def vgg16_backend(image_size: int, weights: str, seed: int, n_classes: int) -> Backend:
@@ -60,9 +63,15 @@ def vgg16_backend(image_size: int, weights: str, seed: int, n_classes: int) -> B
     )
 
 
+# The pose rep signal is in within-set standard deviations (`features.rep_signal`), not log-odds: half
+# of one is the band a rep must leave (chosen on the demo's training gyms and the real clips, docs/smoothing.md).
+POSE_REP_HYSTERESIS = 0.5
+
+
 def pose_backend(pose_model: Path | None, track: bool, every_s: float) -> Backend:
-    from gymnos_edge.features.keypoints import head_inputs, mirrored
+    from gymnos_edge.features.keypoints import head_inputs, mirrored, pose_features
     from gymnos_edge.features.pose_estimator import BlazePoseEstimator
+    from gymnos_edge.features.rep_signal import fit_rep_projection
     from gymnos_edge.features.pose_models import pose_model_files
 
     files = pose_model_files(pose_model)
@@ -77,16 +86,24 @@ def pose_backend(pose_model: Path | None, track: bool, every_s: float) -> Backen
                                           start_span=estimator.reset, pad_batches=False, dtype="float32")  # fmt: skip
         return BackboneFeatures(entries, stats, fingerprint)
 
+    describe = pose_description(files, estimator.settings)
+
+    def fitted_metadata(sets: list[np.ndarray], targets: list[int], n_outputs: int) -> dict:
+        projection = fit_rep_projection([pose_features(keypoints) for keypoints in sets], targets, n_outputs)
+        return {"pose": {**describe["pose"], "rep_signal": projection.to_dict()}}
+
     return Backend(
         fingerprint=fingerprint,
         features=features,
         extract=extract,
         head_inputs=lambda keypoints: head_inputs(keypoints, every_s),  # the motion state runs on: stretches, not spans
         package=lambda head: head,
-        describe=pose_description(files, estimator.settings),
+        describe=describe,
         start_span=estimator.reset,
         pad_batches=False,
         augmentations=(lambda keypoints: head_inputs(mirrored(keypoints), every_s),),
+        fitted_metadata=fitted_metadata,
+        smoothing={"rep_hysteresis": POSE_REP_HYSTERESIS},
     )
 
 

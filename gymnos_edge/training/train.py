@@ -133,6 +133,7 @@ class TrainingData:
     splits: dict[str, HeadData]  # scored; "train" and "val" are always there
     fit: HeadData  # the train split plus the backbone's extra copies of it (none for VGG16)
     stats: ExtractionStats
+    fitted_metadata: dict  # what the backbone learnt from the training sets (pose: the rep signal)
 
 
 def extract_training_data(plan: TrainingPlan, backend: Backend, on_frames: Callable[[int], None]) -> TrainingData:
@@ -140,7 +141,12 @@ def extract_training_data(plan: TrainingPlan, backend: Backend, on_frames: Calla
     features = backend.extract(extraction.requests, extraction.sampling, plan.cache, on_frames)
     splits = _split_data(plan, features.entries, backend)
     _require_frames(splits, extraction.classes, extraction.check.manifest.path)
-    return TrainingData(splits, _with_augmented(splits["train"], plan, features.entries, backend), features.stats)
+    exercises = len(extraction.check.manifest.labels)
+    sets = [(entry.features, span.target) for span, entry in zip(extraction.spans, features.entries)
+            if span.target < exercises and len(entry.timestamps) and plan.splits.by_video[span.request.video] == "train"]  # fmt: skip
+    fitted = backend.fitted_metadata([s for s, _ in sets], [t for _, t in sets], len(extraction.classes))
+    augmented = _with_augmented(splits["train"], plan, features.entries, backend)
+    return TrainingData(splits, augmented, features.stats, fitted)
 
 
 @dataclass(frozen=True)
@@ -188,7 +194,7 @@ def package_run(
         resize=config.sampling.resize.value,
         every_s=config.sampling.every_s,
         head=Head(config.head).value,
-        smoothing=SmoothingParams(every_s=config.sampling.every_s).to_dict(),
+        smoothing=SmoothingParams(every_s=config.sampling.every_s, **backend.smoothing).to_dict(),
         manifest=str(manifest.path.resolve()),
         rest_class=plan.extraction.rest_class,
         splits=_split_summary(plan, data.splits),
@@ -197,7 +203,7 @@ def package_run(
             for s, r in reports.items()
         },
         backbone=config.backbone.value,
-        **backend.describe,
+        **{**backend.describe, **data.fitted_metadata},
     )
 
     def write_report(folder: Path) -> None:

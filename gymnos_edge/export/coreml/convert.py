@@ -99,15 +99,17 @@ def convert_coreml(
     compression: CoreMLCompression = CoreMLCompression(),
     rest_class: bool = False,
     pose: bool = False,
+    rep_weights: np.ndarray | None = None,
 ):
     """The `coremltools.models.MLModel` of `classifier` + smoothing step, described by `metadata`.
 
-    With `pose`, `classifier` is a pose run's head and the model takes keypoints.
+    With `pose`, `classifier` is a pose run's head and the model takes keypoints (reps counted on
+    the rep signal of `rep_weights` when given).
     """
     import tensorflow as tf
 
     if pose:
-        return _convert_pose(classifier, params, metadata, rest_class)
+        return _convert_pose(classifier, params, metadata, rest_class, rep_weights)
     ct = quiet_coremltools()
     size, n = image_size_of(classifier), classes_of(classifier)
     wrapper = build_wrapper(classifier, params, preprocessing=False, rest_class=rest_class)
@@ -138,13 +140,15 @@ def convert_coreml(
     return mlmodel
 
 
-def _convert_pose(head: keras.Model, params: SmoothingParams, metadata: dict[str, Any], rest_class: bool):
+def _convert_pose(
+    head: keras.Model, params: SmoothingParams, metadata: dict[str, Any], rest_class: bool, rep_weights: np.ndarray | None
+):
     """Keypoints in: a multi-array input, float32 throughout (the head is tiny; exact beats fast here)."""
     import tensorflow as tf
 
     ct = quiet_coremltools()
     n = classes_of(head)
-    wrapper = build_pose_wrapper(head, params, rest_class=rest_class)
+    wrapper = build_pose_wrapper(head, params, rest_class=rest_class, rep_weights=rep_weights)
     joints = len(metadata["joints"])
 
     @tf.function(

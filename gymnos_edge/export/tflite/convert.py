@@ -63,12 +63,14 @@ def convert_tflite(
     metadata: dict[str, Any] | None = None,
     rest_class: bool = False,
     pose: bool = False,
+    rep_weights: np.ndarray | None = None,
 ) -> bytes:
     """The .tflite bytes of `classifier` + smoothing step, quantized as asked.
 
     `calibration` is (N, S, S, 3) RGB frames, needed for int8 only. `metadata`
     (JSON-able) is embedded in the file under the name "gymnos_edge". With `pose`,
-    `classifier` is a pose run's head and the graph takes keypoints.
+    `classifier` is a pose run's head and the graph takes keypoints, counting reps on the rep
+    signal of `rep_weights` (its run's `pose.rep_signal`) when given.
     """
     quantization = Quantization(quantization)
     if pose and quantization is Quantization.int8:
@@ -76,7 +78,10 @@ def convert_tflite(
                         "export it as fp32, fp16 or dynamic")  # fmt: skip
     if quantization is Quantization.int8 and (calibration is None or len(calibration) == 0):
         raise UserError("int8 quantization needs calibration frames; give a manifest with --calibration")
-    wrapper = (build_pose_wrapper if pose else build_wrapper)(classifier, params, rest_class=rest_class)
+    if pose:
+        wrapper = build_pose_wrapper(classifier, params, rest_class=rest_class, rep_weights=rep_weights)
+    else:
+        wrapper = build_wrapper(classifier, params, rest_class=rest_class)
     with tempfile.TemporaryDirectory(prefix="gymnos-edge-savedmodel-") as folder:
         _write_saved_model(wrapper, Path(folder))
         model = _convert(Path(folder), quantization, calibration, initial_state(classes_of(classifier), rest_class))

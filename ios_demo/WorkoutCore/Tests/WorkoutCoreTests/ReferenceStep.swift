@@ -22,12 +22,14 @@ enum ReferenceStep {
         return Array(repeating: Float(1.0 / Double(outputCount)), count: outputCount) + [rest, rest, 0, rest, 0, 0, 0, 0, 0]
     }
 
-    /// One step: `state` holds N + 9 values for the N = `probs.count` outputs.
+    /// One step: `state` holds N + 9 values for the N = `probs.count` outputs. Reps are counted on
+    /// `repSignal` (N values, a pose model's) when given, else on the probabilities' log-odds.
     static func next(
         _ state: [Float],
         probs: [Float],
         params: SmoothingParameters,
-        restClass: Bool
+        restClass: Bool,
+        repSignal: [Float]? = nil
     ) -> [Float] {
         let n = probs.count
         precondition(state.count == n + StateVector.extraCount, "a state of \(state.count) values for \(n) outputs")
@@ -67,7 +69,7 @@ enum ReferenceStep {
         let reps = countReps(
             state, probs: probs, ema: ema,
             shown: shown, candidate: candidate, proposal: proposal, nextShown: nextShown,
-            params: params, restClass: restClass
+            params: params, restClass: restClass, repSignal: repSignal
         )
         return ema + [nextShown, proposal, held] + reps
     }
@@ -83,7 +85,8 @@ enum ReferenceStep {
         proposal: Float,
         nextShown: Float,
         params: SmoothingParameters,
-        restClass: Bool
+        restClass: Bool,
+        repSignal: [Float]?
     ) -> [Float] {
         let n = probs.count
         let rest = Float(restIndex(outputCount: n, restClass: restClass))
@@ -103,21 +106,26 @@ enum ReferenceStep {
         var tracked = nextShown < rest ? nextShown : Float(topExercise)
         tracked = proposal < rest ? proposal : tracked
         let trackedIndex = Int(tracked)
-        let p = min(max(probs[trackedIndex], Float(repEps)), Float(1 - repEps))
-        let logOdds = log(p) - log(Float(1) - p)
+        let signal: Float
+        if let repSignal {
+            signal = repSignal[trackedIndex]
+        } else {
+            let p = min(max(probs[trackedIndex], Float(repEps)), Float(1 - repEps))
+            signal = log(p) - log(Float(1) - p)
+        }
 
-        // A newly tracked or newly proposed exercise starts at its own level: its first dip counts.
+        // A newly tracked or newly proposed exercise starts at its own level; a newly tracked one's first dip counts.
         let switched = tracked != trackedBefore
         let proposed = proposal == tracked && proposal != candidate
         if switched || proposed {
-            baseline = logOdds
+            baseline = signal
         } else {
-            let difference = logOdds - baseline
+            let difference = signal - baseline
             let update = Float(params.repAlpha) * difference
             baseline = baseline + update
         }
-        let deviation = logOdds - baseline
-        if switched || proposed {
+        let deviation = signal - baseline
+        if switched {  // a proposal restarts the baseline but keeps the trigger as it was
             armed = 1
         }
         since = min(since + 1, Float(params.minRepSteps))

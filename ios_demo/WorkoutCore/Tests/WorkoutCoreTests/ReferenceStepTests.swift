@@ -29,14 +29,14 @@ final class ReferenceStepTests: XCTestCase {
         let state: [Float] = [0.2, 0.1, 0.7, 2, 2, 3, 0, 0, 0, 0, 0, 0]
         let next = ReferenceStep.next(state, probs: [0.6, 0.15, 0.25], params: params, restClass: true)
         XCTAssertEqual(Array(next.prefix(6)), [0.6, 0.15, 0.25, 0, 0, 1])
-        assertRepFields(next, outputs: 3, [0, 0.4054652452468872, 1, 1, 0, 0])
+        assertRepFields(next, outputs: 3, [0, 0.4054652452468872, 0, 1, 0, 0])  // proposed: baseline restarts, trigger kept
     }
 
     func testWithoutARestClassRestIsNeverKept() {
         let state: [Float] = [0.2, 0.8, 2, 2, 3, 0, 0, 0, 0, 0, 0]
         let next = ReferenceStep.next(state, probs: [0.6, 0.4], params: params, restClass: false)
         XCTAssertEqual(Array(next.prefix(5)), [0.6, 0.4, 0, 0, 1])
-        assertRepFields(next, outputs: 2, [0, 0.4054652452468872, 1, 1, 0, 0])
+        assertRepFields(next, outputs: 2, [0, 0.4054652452468872, 0, 1, 0, 0])
     }
 
     /// rep_class, rep_baseline (to float32 precision), rep_armed, rep_since, rep_rising, reps.

@@ -64,6 +64,8 @@ struct SmoothingVector: Decodable {
     var initialState: [Float]
     /// Raw model output per step: N = K values, K + 1 with a rest class.
     var probs: [[Float]]
+    /// What reps are counted on per step, for the cases of a model that gives a rep signal; else the log-odds.
+    var repSignal: [[Float]]?
     var states: [[Float]]
     var smoothed: [[Float]]
     var labelsOut: [Int]
@@ -81,6 +83,7 @@ struct SmoothingVector: Decodable {
         case derived
         case initialState = "initial_state"
         case probs
+        case repSignal = "rep_signal"
         case states
         case smoothed
         case labelsOut = "labels_out"
@@ -99,6 +102,7 @@ struct SmoothingVector: Decodable {
         derived = try container.decode(Derived.self, forKey: .derived)
         initialState = try container.decode([Float].self, forKey: .initialState)
         probs = try container.decode([[Float]].self, forKey: .probs)
+        repSignal = try container.decodeIfPresent([[Float]].self, forKey: .repSignal)
         states = try container.decode([[Float]].self, forKey: .states)
         smoothed = try container.decode([[Float]].self, forKey: .smoothed)
         labelsOut = try container.decode([Int].self, forKey: .labelsOut)

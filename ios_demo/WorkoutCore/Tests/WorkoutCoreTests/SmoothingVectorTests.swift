@@ -72,7 +72,8 @@ final class SmoothingVectorTests: XCTestCase {
             guard probs.count == n, expected.count == n + StateVector.extraCount else {
                 return XCTFail("\(file): step \(step) has \(probs.count) probabilities and \(expected.count) state values")
             }
-            state = ReferenceStep.next(state, probs: probs, params: vector.params, restClass: vector.restClass)
+            let signal = vector.repSignal?[step]
+            state = ReferenceStep.next(state, probs: probs, params: vector.params, restClass: vector.restClass, repSignal: signal)
             for index in 0..<n {
                 XCTAssertEqual(state[index], expected[index], accuracy: 1e-6, "\(file): step \(step) smoothed \(index)")
                 XCTAssertEqual(state[index], vector.smoothed[step][index], accuracy: 1e-6, "\(file): step \(step) smoothed")
