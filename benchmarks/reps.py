@@ -4,6 +4,7 @@
     python benchmarks/reps.py --backbone vgg16             # the image path, as `make demo-vgg16` trains it
     python benchmarks/reps.py --workdir bench/reps         # keep data, runs and exports (reused when present)
     python benchmarks/reps.py --real MANIFEST               # also real footage, leave one group out (pose)
+    python benchmarks/reps.py --rep-signal --real MANIFEST  # pose trained with --rep-signal (reps on the body's movement)
     python benchmarks/reps.py --real MANIFEST --real-weights vgg16_notop.weights.h5   # and VGG16 there
 
 Demo: demo data, trained as `make demo` trains (the pose backbone; with
@@ -128,7 +129,7 @@ def row_of(name: str, results: list[VideoResult]) -> Row:
 # ---------------------------------------------------------------------------------------------- demo
 
 
-def demo_runs(workdir: Path, every_s: float, backbone: Backbone):
+def demo_runs(workdir: Path, every_s: float, backbone: Backbone, rep_signal: bool = False):
     """Demo data (default config) and a run trained on it as `make demo` does, reused when present."""
     from gymnos_edge.data.demo import make_demo_data
     from gymnos_edge.data.sampler import SamplingConfig
@@ -140,7 +141,7 @@ def demo_runs(workdir: Path, every_s: float, backbone: Backbone):
     if not manifest.is_file():
         with console.status("Drawing the demo videos…"):
             make_demo_data(manifest.parent)
-    folder = workdir / "runs" / f"demo_{backbone.value}_every_{every_s:g}"
+    folder = workdir / "runs" / f"demo_{backbone.value}{'_rep_signal' if rep_signal else ''}_every_{every_s:g}"
     if (folder / "metadata.json").is_file():
         return load_run(folder), manifest, None
     if backbone is Backbone.pose:
@@ -148,7 +149,7 @@ def demo_runs(workdir: Path, every_s: float, backbone: Backbone):
     else:
         sampling = SamplingConfig(every_s=every_s, image_size=128)
     config = TrainConfig(manifest=manifest, out=folder, backbone=backbone, weights="none", sampling=sampling,
-                         cache_dir=workdir / "cache")  # fmt: skip
+                         cache_dir=workdir / "cache", rep_signal=rep_signal)  # fmt: skip
     with console.status(f"Training ({backbone.value}, every {every_s:g} s)…"):
         started = time.perf_counter()
         run = train(config).run
@@ -170,11 +171,11 @@ def demo_exports(run, manifest: Path, workdir: Path) -> Path:
     return folder
 
 
-def demo_section(workdir: Path, every_s: float, backbone: Backbone) -> dict:
+def demo_section(workdir: Path, every_s: float, backbone: Backbone, rep_signal: bool = False) -> dict:
     from gymnos_edge.data.manifest import require_valid
     from gymnos_edge.inference.open_model import open_frame_model
 
-    run, manifest, seconds = demo_runs(workdir, every_s, backbone)
+    run, manifest, seconds = demo_runs(workdir, every_s, backbone, rep_signal)
     export = demo_exports(run, manifest, workdir)
     assignment = run.metadata.splits.get("assignment", {})
     models = {"keras": open_frame_model(run.folder)}
@@ -281,7 +282,7 @@ def real_section(manifest: Path, weights: Path, workdir: Path, every_s: float = 
     return {"groups": folds, "every_s": every_s, "row": row.to_dict()}
 
 
-def real_pose_section(manifest: Path, workdir: Path) -> dict:
+def real_pose_section(manifest: Path, workdir: Path, rep_signal: bool = False) -> dict:
     """Leave one group out over the groups with counted sets: the pose backbone, each held-out video
     streamed whole through the estimator and the fold's model, as `predict` runs it."""
     from gymnos_edge.data.manifest import require_valid
@@ -294,8 +295,9 @@ def real_pose_section(manifest: Path, workdir: Path) -> dict:
     groups = counted_groups(check)
     results, folds = [], []
     for group in groups:
-        config = TrainConfig(manifest=manifest, out=workdir / "real_runs" / f"pose_holdout_{group}",
-                             backbone=Backbone.pose, holdout_group=group, force=True)  # fmt: skip
+        name = f"pose{'_rep_signal' if rep_signal else ''}_holdout_{group}"
+        config = TrainConfig(manifest=manifest, out=workdir / "real_runs" / name, backbone=Backbone.pose,
+                             holdout_group=group, force=True, rep_signal=rep_signal)  # fmt: skip
         run = fold_run(config, f"pose: training without {group} ({len(folds) + 1}/{len(groups)})")
         model = open_frame_model(run.folder)
         for video in (v for v in check.manifest.videos if check.manifest.spans_of(v)[0].group == group):
@@ -345,6 +347,8 @@ def main() -> None:
     parser.add_argument("--every", type=float, nargs="+", default=[0.2, 0.1], help="sampling intervals to compare")
     parser.add_argument("--real", type=Path, help="manifest of real footage with a reps column")
     parser.add_argument("--real-weights", type=Path, help="VGG16 ImageNet weights (.weights.h5): VGG16 on the real footage too")
+    parser.add_argument("--rep-signal", action="store_true",
+                        help="pose: train with --rep-signal, reps counted on the body's movement, not the probabilities")
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -352,20 +356,21 @@ def main() -> None:
     if not args.skip_demo:
         report["demo"] = []
         for every_s in args.every:
-            section = demo_section(args.workdir, every_s, args.backbone)
+            section = demo_section(args.workdir, every_s, args.backbone, args.rep_signal)
             report["demo"].append(section)
             print_rows(f"Demo ({args.backbone.value}), held-out gym {section['val_groups']}, a frame every {every_s:g} s",
                        section["val"])  # fmt: skip
             print_rows(f"Demo, the training gym (seen in training), a frame every {every_s:g} s", section["train"])
             print_costs(section["costs"])
     if args.real is not None:
-        report["real_pose"] = real_pose_section(args.real, args.workdir)
+        report["real_pose"] = real_pose_section(args.real, args.workdir, args.rep_signal)
         rows = [report["real_pose"]["row"]]
         if args.real_weights is not None:
             report["real"] = real_section(args.real, args.real_weights, args.workdir)
             rows.append(report["real"]["row"])
         print_rows(f"Real footage, leave one group out ({len(report['real_pose']['groups'])} folds)", rows)
-    target = args.workdir / "reps.json"
+    report["rep_signal"] = args.rep_signal
+    target = args.workdir / f"reps{'_rep_signal' if args.rep_signal else ''}.json"
     target.write_text(json.dumps(report, indent=2))
     console.print(f"wrote {target}")
 

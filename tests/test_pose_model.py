@@ -29,7 +29,7 @@ def _config(manifest, folder, **changes):
 @pytest.fixture(scope="module")
 def pose_run(tmp_path_factory, demo_manifest, pose_files):
     folder = tmp_path_factory.mktemp("pose")
-    return folder, train(_config(demo_manifest, folder))
+    return folder, train(_config(demo_manifest, folder, rep_signal=True))
 
 
 def test_a_pose_run_records_its_estimator_and_features(pose_run, pose_files):
@@ -73,6 +73,8 @@ def test_pose_options_are_checked(demo_manifest, tmp_path):
         _config(demo_manifest, tmp_path, head=Head.flatten)
     with pytest.raises(UserError, match="would distort the body"):
         _config(demo_manifest, tmp_path, sampling=SamplingConfig(every_s=0.5, image_size=320))
+    with pytest.raises(UserError, match="--rep-signal counts reps on body pose"):
+        TrainConfig(manifest=demo_manifest, rep_signal=True)
 
 
 def test_predict_runs_the_estimator_then_the_head(pose_run, demo_manifest):
@@ -192,6 +194,17 @@ def test_the_cli_trains_and_evaluates_a_pose_model(demo_manifest, pose_files, tm
                                  "--image-size", "320", "--out", str(out), "--pose-model", models])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "balanced" in result.output and "Linear head: L2" in result.output
+    assert "rep_signal" not in json.loads((out / "metadata.json").read_text())["pose"]  # reps on the log-odds
+    exported = tmp_path / "export" / "cli"
+    result = runner.invoke(app, ["export", str(out), "--tflite", "--quantize", "fp32", "--out", str(exported)])
+    assert result.exit_code == 0, result.output  # and it validated itself: counting on the log-odds in the graph
+    assert "rep_signal" not in json.loads((exported / "metadata.json").read_text())["pose"]
+    signal_out = tmp_path / "runs" / "signal"
+    result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", "pose", "--head", "linear", "--every", "0.5",
+                                 "--image-size", "320", "--out", str(signal_out), "--pose-model", models,
+                                 "--rep-signal"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "rep_signal" in json.loads((signal_out / "metadata.json").read_text())["pose"]
     result = runner.invoke(app, ["evaluate", str(demo_manifest), "--model", str(out), "--split", "all",
                                  "--pose-model", models])  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -51,6 +51,11 @@ def train_command(
     track: Annotated[
         bool, typer.Option(help="pose: follow the person from frame to frame; the detector runs only when lost.")
     ] = True,
+    rep_signal: Annotated[
+        bool,
+        typer.Option("--rep-signal", help="pose: count reps on the body's main movement in each exercise, learnt "
+                     "from the training sets, instead of on the probabilities (better in the gyms trained on)."),
+    ] = False,  # fmt: skip
     tune_smoothing: Annotated[
         bool,
         typer.Option("--tune-smoothing", help="Then choose the smoothing on gyms each fold has not seen: every "
@@ -82,6 +87,7 @@ def train_command(
         force=force,
         pose_model=pose_model,
         track=track,
+        rep_signal=rep_signal,
     )
     if backbone is Backbone.vgg16:
         note_random_backbone(weights)

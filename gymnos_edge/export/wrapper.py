@@ -119,10 +119,10 @@ def build_wrapper(
 
 
 class PoseInputs(keras.layers.Layer):
-    """(keypoints, state) → (head input, rep signal, the set tracker's state, next motion state), float32.
+    """(keypoints, state) → (head input, the set tracker's state, next motion state[, rep signal]), float32.
 
-    The rep signal is `features.rep_signal` with the run's weights, or the zero-size
-    placeholder of a model made before it (whose reps are counted on its log-odds).
+    The rep signal (`features.rep_signal`) comes last, for a run that learnt one; a model without
+    one counts its reps on its probabilities' log-odds.
     """
 
     def __init__(self, n_outputs: int, every_s: float, rep_weights: np.ndarray | None = None, **kwargs):
@@ -136,19 +136,20 @@ class PoseInputs(keras.layers.Layer):
         motion = state[:, self.n_outputs + STATE_EXTRA :]
         features = pose_features(keypoints, ops=GRAPH_OPS)
         next_motion, head_input = motion_step(motion, features, np.float32(motion_alpha(self.every_s)), ops=GRAPH_OPS)
-        signal = None if self.rep_weights is None else rep_signal(features, self.rep_weights, ops=GRAPH_OPS)
-        return head_input, signal, tracker, next_motion
+        if self.rep_weights is None:
+            return head_input, tracker, next_motion
+        return head_input, tracker, next_motion, rep_signal(features, self.rep_weights, ops=GRAPH_OPS)
 
     def compute_output_spec(self, keypoints, state):
         from gymnos_edge.features.keypoints import HEAD_FEATURES
 
         batch = state.shape[0]
-        return (
+        specs = (
             keras.KerasTensor((batch, HEAD_FEATURES), "float32"),
-            None if self.rep_weights is None else keras.KerasTensor((batch, self.n_outputs), "float32"),
             keras.KerasTensor((batch, self.n_outputs + STATE_EXTRA), "float32"),
             keras.KerasTensor((batch, MOTION_STATE), "float32"),
         )
+        return specs if self.rep_weights is None else (*specs, keras.KerasTensor((batch, self.n_outputs), "float32"))
 
 
 def pose_state_size(n_outputs: int) -> int:
@@ -166,11 +167,10 @@ def build_pose_wrapper(
     n = classes_of(head)
     keypoints = keras.Input((len(POSE_JOINTS), 3), batch_size=1, name=KEYPOINTS)
     state = keras.Input((pose_state_size(n),), batch_size=1, name=STATE)
-    head_input, signal, tracker, next_motion = PoseInputs(n, params.every_s, rep_weights, name=POSE_LAYER)(
+    head_input, tracker, next_motion, *signal = PoseInputs(n, params.every_s, rep_weights, name=POSE_LAYER)(
         keypoints, state
     )
     probs = head(head_input)
-    smoothing = SmoothingStep(params, rest_class, name=SMOOTHING_LAYER)
-    smoothed, label, next_tracker = smoothing(tracker, probs) if signal is None else smoothing(tracker, probs, signal)
+    smoothed, label, next_tracker = SmoothingStep(params, rest_class, name=SMOOTHING_LAYER)(tracker, probs, *signal)
     next_state = keras.layers.Concatenate(axis=-1, name="next_state")([next_tracker, next_motion])
     return keras.Model([keypoints, state], [probs, smoothed, label, next_state], name="gymnos_edge_pose")

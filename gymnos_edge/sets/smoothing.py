@@ -31,8 +31,8 @@ STATE_FIELDS = (
     "candidate",  # the label the rules propose, not yet shown
     "held",  # consecutive steps the candidate was proposed
     "rep_class",  # the exercise whose reps are counted; K before the first step
-    "rep_baseline",  # slow EMA of that exercise's log-odds
-    "rep_armed",  # 1 once the log-odds rose rep_hysteresis above the baseline: the next dip counts
+    "rep_baseline",  # slow EMA of that exercise's rep signal (by default its log-odds)
+    "rep_armed",  # 1 once the rep signal rose rep_hysteresis above the baseline: the next dip counts
     "rep_since",  # steps since the last counted rep, capped at min_rep_steps
     "rep_rising",  # reps counted since the tracked exercise's smoothed probability began to rise
     "reps",  # reps of the shown set (0 while rest is shown)

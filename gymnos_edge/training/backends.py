@@ -68,7 +68,8 @@ def vgg16_backend(image_size: int, weights: str, seed: int, n_classes: int) -> B
 POSE_REP_HYSTERESIS = 0.5
 
 
-def pose_backend(pose_model: Path | None, track: bool, every_s: float) -> Backend:
+def pose_backend(pose_model: Path | None, track: bool, every_s: float, with_rep_signal: bool = False) -> Backend:
+    """With `with_rep_signal`, the run also learns the rep signal its reps are then counted on."""
     from gymnos_edge.features.keypoints import head_inputs, mirrored, pose_features
     from gymnos_edge.features.pose_estimator import BlazePoseEstimator
     from gymnos_edge.features.rep_signal import fit_rep_projection
@@ -102,8 +103,8 @@ def pose_backend(pose_model: Path | None, track: bool, every_s: float) -> Backen
         start_span=estimator.reset,
         pad_batches=False,
         augmentations=(lambda keypoints: head_inputs(mirrored(keypoints), every_s),),
-        fitted_metadata=fitted_metadata,
-        smoothing={"rep_hysteresis": POSE_REP_HYSTERESIS},
+        **({"fitted_metadata": fitted_metadata, "smoothing": {"rep_hysteresis": POSE_REP_HYSTERESIS}}
+           if with_rep_signal else {}),
     )
 
 

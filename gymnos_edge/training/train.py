@@ -55,6 +55,9 @@ class TrainConfig:
     cache_dir: Path | None = None  # default: features.default_cache_dir()
     pose_model: Path | None = None  # folder with the BlazePose files; default: the cache, downloaded once
     track: bool = True  # pose: follow the person from frame to frame (the detector runs only when lost)
+    # pose: count reps on the body's main movement per exercise (`features.rep_signal`) instead of the
+    # probabilities' log-odds; better in the gyms trained on, worse in unseen ones (docs/smoothing.md)
+    rep_signal: bool = False
 
     def __post_init__(self) -> None:
         backbone = Backbone(self.backbone)
@@ -73,6 +76,8 @@ class TrainConfig:
                 "backbone takes whole frames (--resize fit)"
             )
         object.__setattr__(self, "sampling", sampling)
+        if self.rep_signal and backbone is not Backbone.pose:
+            raise UserError("--rep-signal counts reps on body pose; it needs --backbone pose")
 
     def run_folder(self) -> Path:
         if self.out is not None:
@@ -103,7 +108,7 @@ class TrainResult:
 
 def backend_of(config: TrainConfig, n_classes: int) -> Backend:
     if config.backbone is Backbone.pose:
-        return pose_backend(config.pose_model, config.track, config.sampling.every_s)
+        return pose_backend(config.pose_model, config.track, config.sampling.every_s, config.rep_signal)
     return vgg16_backend(config.sampling.image_size, config.weights, config.seed, n_classes)
 
 
