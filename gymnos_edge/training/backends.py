@@ -64,7 +64,7 @@ def vgg16_backend(image_size: int, weights: str, seed: int, n_classes: int) -> B
 
 
 # The pose rep signal is in within-set standard deviations (`features.rep_signal`), not log-odds: half
-# of one is the band a rep must leave (chosen on the demo's training gyms and the real clips, docs/smoothing.md).
+# of one is the band a rep must leave (0.3 counted estimator jitter as reps on the demo and the real clips).
 POSE_REP_HYSTERESIS = 0.5
 
 
