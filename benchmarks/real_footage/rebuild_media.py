@@ -17,7 +17,8 @@ commits older than the branch head (``git clone`` without ``--depth``).
 
 Output (``--out``, default ``real_data/``)::
 
-    videos/<owner+name>__<path with / replaced by _>
+    videos/<owner+name>__<path with / replaced by _>   (<owner+name>@<commit[:8]>__… where one path
+                                                     holds different clips at two commits)
     manifest.csv   video,label,start,end,group,reps   (group = source_group)
 
 Standard library and the ``git`` command only. Exit status 1 when any clip
@@ -64,9 +65,10 @@ def find_repo(repos: Path, repository: str) -> Path | None:
     return None
 
 
-def out_name(repository: str, path: str) -> str:
-    slug = repository.replace("/", "+") + "__" + path.replace("/", "_")
-    return re.sub(r"[^A-Za-z0-9._+-]", "_", slug)
+def out_name(repository: str, path: str, commit: str | None = None) -> str:
+    """The clip's file name; `commit` (its first 8 digits) tells apart one path's files at two commits."""
+    slug = repository.replace("/", "+") + (f"@{commit[:8]}" if commit else "") + "__" + path.replace("/", "_")
+    return re.sub(r"[^A-Za-z0-9._+@-]", "_", slug)
 
 
 def main(argv=None) -> int:
@@ -93,7 +95,8 @@ def main(argv=None) -> int:
         if key not in done:
             done[key] = None
             repo = find_repo(args.repos, row["repository"])
-            name = out_name(row["repository"], row["path"])
+            commits = {r["commit"] for r in rows if (r["repository"], r["path"]) == key[::2]}
+            name = out_name(row["repository"], row["path"], row["commit"] if len(commits) > 1 else None)
             if name.lower() in seen_names and seen_names[name.lower()] != key:
                 problems.append(f"{row['clip_id']}: output name clash {name}")
                 continue
