@@ -76,6 +76,8 @@ class TFLiteModel:
         self._inputs = self.metadata["inputs"]
         self._outputs = self.metadata["outputs"]
         self._invoked = False
+        # A pose export that counts reps on a rep signal: its weights, checked once (None: the log-odds).
+        self._rep_weights = rep_weights_of(self.pose, self.n_outputs, self.path) if self.is_pose else None
         self._carried = self.initial_state()
 
     @property
@@ -197,7 +199,7 @@ class TFLiteModel:
             result = self.step(frame, self._carried)
             self._carried = result.next_state
             probs.append(result.probs)
-        weights = rep_weights_of(self.pose, self.n_outputs, self.path)
+        weights = self._rep_weights
         signal = None if weights is None else rep_signal(pose_features(keypoints), weights)
         return FrameOutputs(np.stack(probs) if probs else np.empty((0, self.n_outputs), np.float32), signal)
 
