@@ -55,7 +55,7 @@ class KerasPoseModel(RunModel):
 
     def __post_init__(self) -> None:
         self._head = self.run.load_model()
-        self._rep_weights = rep_weights_of(self.pose, len(self.labels) + int(self.rest_class), self.run.folder)
+        self._rep_weights = rep_weights_of(self.pose, self.run.metadata.n_outputs, self.run.folder)
         self.reset()
 
     @property
