@@ -86,10 +86,10 @@ def test_export_folder_holds_every_artifact_and_the_metadata_the_app_reads(expor
     assert meta["labels"] == list(LABELS) and meta["rest_label"] == "rest"
     assert meta["image_size"] == 32 and meta["resize"] == "squash" and meta["preprocessing"] == PREPROCESSING
     assert meta["every_s"] == meta["smoothing"]["every_s"] == 0.2
-    assert meta["state_size"] == state_size(2) == 11 and meta["initial_state"] == initial_state(2).tolist()
+    assert meta["state_size"] == state_size(2) == 12 and meta["initial_state"] == initial_state(2).tolist()
     assert meta["state_fields"] == state_fields(2) and meta["state_fields"]["reps"] == 10
     assert set(meta["smoothing"]) == {"every_s", "tau_s", "enter", "exit", "floor", "min_set_s", "min_rest_s",
-                                      "rep_tau_s", "rep_hysteresis", "min_rep_s"}  # fmt: skip
+                                      "rep_tau_s", "rep_hysteresis", "min_rep_s", "rep_gain_tau_s"}  # fmt: skip
     assert meta["model_file"] == "GymnosEdge.mlpackage"
     assert meta["inputs"] == {"image": "image", "state": "state_in"}
     assert meta["outputs"] == {"probs": "probs", "smoothed": "smoothed", "label": "label", "next_state": "next_state"}

@@ -53,7 +53,8 @@ def test_a_pose_run_learns_a_rep_signal_that_its_model_gives_per_frame(pose_run)
     weights = rep_weights_of(meta.pose, meta.n_outputs, result.run.folder)
     assert weights.shape == (meta.n_outputs, REP_FEATURES)
     assert np.all(weights[-1] == 0) and np.all(np.abs(weights[:-1]).sum(axis=1) > 0)  # rest counts nothing
-    assert meta.smoothing_params.rep_hysteresis == 0.5  # the pose signal's own unit
+    # in the pose signal's own unit, with a band that follows the lifter
+    assert (meta.smoothing_params.rep_hysteresis, meta.smoothing_params.rep_gain_tau_s) == (0.8, 2.0)
     keypoints = synthetic_keypoints(12, seed=3)
     outputs = KerasPoseModel(result.run).keypoint_outputs(keypoints)
     np.testing.assert_allclose(outputs.rep_signal, rep_signal(pose_features(keypoints), weights), atol=1e-6)

@@ -100,8 +100,8 @@ def test_sampling_every_0_1_s_counts_the_same():
 def test_state_fields_are_listed_once_in_order():
     fields = state_fields(2)
     assert list(fields) == ["shown", "candidate", "held", "rep_class", "rep_baseline", "rep_armed", "rep_since",
-                            "rep_rising", "reps"]  # fmt: skip
-    assert list(fields.values()) == list(range(2, 11)) and state_index(3, "reps") == 11
+                            "rep_rising", "reps", "rep_amplitude"]  # fmt: skip
+    assert list(fields.values()) == list(range(2, 12)) and state_index(3, "reps") == 11
 
 
 def test_rep_parameters_are_checked_and_derived():
@@ -114,6 +114,11 @@ def test_rep_parameters_are_checked_and_derived():
         SmoothingParams(rep_tau_s=0.0)
     with pytest.raises(UserError, match="rep_hysteresis must be ≥ 0"):
         SmoothingParams(rep_hysteresis=-0.1)
+    # the band is fixed unless it is asked to follow the amplitude, with a time constant in seconds
+    assert params.rep_gain_tau_s == 0 and params.rep_gain_alpha == 0
+    assert SmoothingParams(rep_gain_tau_s=2.0).rep_gain_alpha == pytest.approx(1 - math.exp(-0.2 / 2.0), abs=1e-15)
+    with pytest.raises(UserError, match="rep_gain_tau_s must be ≥ 0"):
+        SmoothingParams(rep_gain_tau_s=-1.0)
     # metadata written before reps existed still loads, with the defaults
     old = {k: v for k, v in params.to_dict().items() if not k.startswith("rep_") and k != "min_rep_s"}
     assert SmoothingParams.from_dict(old) == params

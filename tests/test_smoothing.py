@@ -38,8 +38,8 @@ def run_steps(probs: np.ndarray, params: SmoothingParams) -> np.ndarray:
 
 
 def test_initial_state_is_uniform_showing_rest():
-    # shown, candidate, held; rep_class (none yet: K), baseline, armed, since, rising, reps
-    np.testing.assert_array_equal(initial_state(3), np.float32([1 / 3, 1 / 3, 1 / 3, 3, 3, 0, 3, 0, 0, 0, 0, 0]))
+    # shown, candidate, held; rep_class (none yet: K), baseline, armed, since, rising, reps, amplitude (1: band h)
+    np.testing.assert_array_equal(initial_state(3), np.float32([1 / 3, 1 / 3, 1 / 3, 3, 3, 0, 3, 0, 0, 0, 0, 0, 1]))
 
 
 def test_derived_values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,17 @@ def test_a_vector_counts_reps_on_a_rep_signal_where_the_log_odds_count_none():
     assert smooth_sequence(probs, params, True).reps.max() <= 1  # the sure, flat probabilities hardly move
 
 
+def test_a_band_that_follows_the_amplitude_counts_a_shallow_set_a_fixed_band_misses():
+    vector = load(FILES[0].parent / "rest_class_reps_following_band.json")
+    params = SmoothingParams.from_dict(vector["params"])
+    probs, signal = np.asarray(vector["probs"], np.float32), np.asarray(vector["rep_signal"], np.float32)
+    assert params.rep_gain_tau_s > 0 and [s["reps"] for s in vector["sets"]] == [4, 5]
+    fixed = smooth_sequence(probs, replace(params, rep_gain_tau_s=0.0), True, signal)
+    times = np.arange(len(probs)) * params.every_s
+    sets = segment(times, fixed.labels, vector["labels"], params.every_s, reps=fixed.reps).to_dict()["sets"]
+    assert [s["reps"] for s in sets] == [4, 0]  # a band of rep_hysteresis: the shallow set counts nothing
+
+
 def test_vectors_cover_a_trained_rest_class():
     with_rest = [load(path) for path in FILES if load(path)["rest_class"]]
     assert len(with_rest) >= 3
@@ -161,4 +173,4 @@ def test_reps_start_from_zero_in_every_set_and_never_count_down_inside_one(path)
         elif t > 0 and labels[t - 1] == label:
             assert count in (reps[t - 1], reps[t - 1] + 1), f"step {t}"
     assert all(s["reps"] is not None and s["reps"] >= 0 for s in vector["sets"])
-    assert len(vector["states"][0]) == n + 9
+    assert len(vector["states"][0]) == n + 10  # the documented layout (docs/smoothing.md)

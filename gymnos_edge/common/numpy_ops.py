@@ -13,6 +13,7 @@ import numpy as np
 
 
 class _NumpyOps:
+    abs = staticmethod(np.abs)
     where = staticmethod(np.where)
     argmax = staticmethod(np.argmax)
     max = staticmethod(np.max)

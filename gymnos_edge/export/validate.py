@@ -76,7 +76,7 @@ class SmoothingVector:
 
     name: str
     probs: np.ndarray  # (T, K)
-    states: np.ndarray  # (T, N+9), after each step
+    states: np.ndarray  # (T, N+10), after each step
     labels: np.ndarray  # (T,)
 
 
@@ -179,7 +179,7 @@ def compare(
     serve: Runner,
     smooth: Runner | None,
 ) -> Validation:
-    """Run the checks with `serve(image (S,S,3) uint8, state (N+9,))` and `smooth(probs (K,), state)`."""
+    """Run the checks with `serve(image (S,S,3) uint8, state (N+10,))` and `smooth(probs (K,), state)`."""
     checks = [_probabilities(fmt, reference, serve)]
     if smooth is not None:
         checks.append(_vectors(reference, smooth))

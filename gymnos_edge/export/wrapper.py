@@ -4,7 +4,7 @@ A pose model's graph takes raw keypoints and computes the pose features and
 their motion itself (`gymnos_edge.features.keypoints`, on `keras.ops`); its
 state is the set tracker's followed by the motion's:
 
-    keypoints (1,17,3), state_in (1,N+9+M) → probs, smoothed, label, next_state
+    keypoints (1,17,3), state_in (1,N+10+M) → probs, smoothed, label, next_state
 
 The state is an explicit input and output, not a variable inside the model:
 stateful Core ML models need iOS 18 and the iPhone 8 stops at iOS 16. The app
@@ -99,7 +99,7 @@ def classes_of(classifier: keras.Model) -> int:
 def build_wrapper(
     classifier: keras.Model, params: SmoothingParams, preprocessing: bool = True, rest_class: bool = False
 ) -> keras.Model:
-    """[image (1,S,S,3), state (1,N+9)] → [probs, smoothed, label, next_state], batch of one frame.
+    """[image (1,S,S,3), state (1,N+10)] → [probs, smoothed, label, next_state], batch of one frame.
 
     N is the classifier's outputs: K exercises, plus the trained rest class when `rest_class`.
 
@@ -160,7 +160,7 @@ def pose_state_size(n_outputs: int) -> int:
 def build_pose_wrapper(
     head: keras.Model, params: SmoothingParams, rest_class: bool = False, rep_weights: np.ndarray | None = None
 ) -> keras.Model:
-    """[keypoints (1,17,3), state (1,N+9+M)] → [probs, smoothed, label, next_state], one frame at a time.
+    """[keypoints (1,17,3), state (1,N+10+M)] → [probs, smoothed, label, next_state], one frame at a time.
 
     Reps are counted on the rep signal of `rep_weights` (N, REP_FEATURES), else on the log-odds.
     """

@@ -24,7 +24,7 @@ from gymnos_edge.common.atomic import write_text
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.sets.segments import segment
-from gymnos_edge.sets.smoothing import REP_EPS, SmoothingParams, initial_state, rest_index, smooth_sequence, state_index
+from gymnos_edge.sets.smoothing import REP_MIN_GAIN, REP_EPS, SmoothingParams, initial_state, rest_index, smooth_sequence, state_index
 
 MARGIN = 1e-4  # far above float32 rounding drift of the EMA, far below any meaningful probability
 MAX_DRAWS = 100  # seeds of two cases lie 100 apart
@@ -402,6 +402,28 @@ CASES = (
         params=SmoothingParams(rep_hysteresis=0.5),
     ),
     VectorCase(
+        name="rest_class_reps_following_band",
+        description="A band that follows the lifter (rep_gain_tau_s 2 s): 4 deep squats on a rep signal of "
+        "amplitude 1.5, rest, then 6 shallow ones of amplitude 0.5, which a fixed band of 0.8 counts none of. "
+        "The band starts each newly tracked exercise at rep_hysteresis and narrows with the recent amplitude "
+        "within about a rep, so the shallow set loses its first rep and counts the other 5.",
+        labels=TWO,
+        rest_class=True,
+        blocks=(
+            _with_rest(0.05, 0.05, 15),
+            _with_rest(0.9, 0.04, 48, 2000.0),
+            _with_rest(0.06, 0.06, 30),
+            _with_rest(0.9, 0.04, 72, 2000.0),
+            _with_rest(0.05, 0.05, 15),
+        ),
+        waves=(Wave(15, noise=0.03), Wave(48, 4), Wave(30, noise=0.03), Wave(72, 6, amplitude=0.5, noise=0.03),
+               Wave(15, noise=0.03)),  # fmt: skip
+        expected_sets=("squat", "squat"),
+        expected_reps=(4, 5),
+        seed=2300,
+        params=SmoothingParams(rep_hysteresis=0.8, rep_gain_tau_s=2.0),
+    ),
+    VectorCase(
         name="rest_class_reps",
         description="A trained rest class: 4 squat reps, rest, 6 squat reps: two squat sets, each counted "
         "from zero.",
@@ -470,12 +492,12 @@ def close_calls(
     Checked at every step: the top smoothed probability against enter and
     floor, the shown class's smoothed probability against exit (while a class
     is shown), and, once the top class can be proposed, a near tie for the top;
-    for the rep counter, the log-odds' deviation from its baseline against
-    ±rep_hysteresis, and a near tie for the likeliest exercise when that is what
+    for the rep counter, the rep signal's deviation from its baseline (in units
+    of its amplitude when the band follows it) against ±rep_hysteresis, and a near tie for the likeliest exercise when that is what
     the counter tracks.
     """
     n = probs.shape[1]
-    states = smooth_sequence(probs, params, rest_class=rest_class).states
+    states = smooth_sequence(probs, params, rest_class=rest_class, rep_signal=rep_signal).states
     rest = rest_index(n, rest_class)
     shown_before = np.concatenate([[rest], states[:-1, n]]).astype(np.int64)
     exercises = n - 1 if rest_class else n
@@ -498,6 +520,8 @@ def close_calls(
         else:
             signal = float(rep_signal[t, tracked])
         deviation = signal - state[state_index(n, "rep_baseline")]
+        if params.rep_gain_alpha:  # the deviation in units of the amplitude the band follows
+            deviation /= max(float(np.float32(state[state_index(n, "rep_amplitude")])), REP_MIN_GAIN)
         checks += [("rep deviation", deviation, "+hysteresis", params.rep_hysteresis),
                    ("rep deviation", deviation, "-hysteresis", -params.rep_hysteresis)]  # fmt: skip
         for what, value, name, threshold in checks:

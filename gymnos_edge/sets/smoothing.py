@@ -36,11 +36,15 @@ STATE_FIELDS = (
     "rep_since",  # steps since the last counted rep, capped at min_rep_steps
     "rep_rising",  # reps counted since the tracked exercise's smoothed probability began to rise
     "reps",  # reps of the shown set (0 while rest is shown)
+    "rep_amplitude",  # slow mean of |rep signal − baseline|: the band follows it when rep_gain_tau_s > 0
 )
 STATE_EXTRA = len(STATE_FIELDS)
 # An int8 model's softmax comes in steps of 1/256 and may sum to 1 ± a few steps; logits are nowhere near.
 SUM_TOLERANCE = 0.02
 REP_EPS = 1e-3  # probabilities are clipped to [REP_EPS, 1 - REP_EPS] before their log-odds: ±6.9 at most
+# A following band (rep_gain_tau_s > 0) is rep_hysteresis × the recent amplitude, but never narrower than
+# this share of rep_hysteresis: a lifter standing still must not count the signal's noise as reps.
+REP_MIN_GAIN = 0.2
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class SmoothingParams:
     rep_tau_s: float = 1.5
     rep_hysteresis: float = 0.3
     min_rep_s: float = 0.6
+    rep_gain_tau_s: float = 0.0  # 0: a fixed band of rep_hysteresis; else the band follows the recent amplitude
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -74,7 +79,7 @@ class SmoothingParams:
         for name in ("every_s", "rep_tau_s"):
             if values[name] <= 0:
                 found.append(f"{name} must be > 0, got {values[name]}")
-        for name in ("tau_s", "min_set_s", "min_rest_s", "rep_hysteresis", "min_rep_s"):
+        for name in ("tau_s", "min_set_s", "min_rest_s", "rep_hysteresis", "min_rep_s", "rep_gain_tau_s"):
             if values[name] < 0:
                 found.append(f"{name} must be ≥ 0, got {values[name]}")
         for name in ("enter", "exit", "floor"):
@@ -95,6 +100,13 @@ class SmoothingParams:
     def rep_alpha(self) -> float:
         """EMA weight per step of the rep baseline."""
         return 1.0 - math.exp(-self.every_s / self.rep_tau_s)
+
+    @property
+    def rep_gain_alpha(self) -> float:
+        """EMA weight per step of the rep amplitude; 0 leaves the amplitude as it is: a fixed band."""
+        if self.rep_gain_tau_s == 0:
+            return 0.0
+        return 1.0 - math.exp(-self.every_s / self.rep_gain_tau_s)
 
     @property
     def min_set_steps(self) -> int:
@@ -128,6 +140,7 @@ class SmoothingParams:
             "min_rest_steps": self.min_rest_steps,
             "rep_alpha": self.rep_alpha,
             "min_rep_steps": self.min_rep_steps,
+            "rep_gain_alpha": self.rep_gain_alpha,
         }
 
 
@@ -172,10 +185,11 @@ def state_fields(n_outputs: int) -> dict[str, int]:
 
 
 def initial_state(n_outputs: int, rest_class: bool = False) -> np.ndarray:
-    """Uniform smoothed probabilities, showing rest, no candidate held, no exercise tracked, no reps."""
+    """Uniform smoothed probabilities, showing rest, no candidate held, no exercise tracked, no reps, a rep
+    amplitude of 1 (the band is rep_hysteresis)."""
     state = np.full(state_size(n_outputs), 1.0 / n_outputs, dtype=np.float32)
     rest = rest_index(n_outputs, rest_class)
-    state[n_outputs:] = [rest, rest, 0, rest, 0, 0, 0, 0, 0]
+    state[n_outputs:] = [rest, rest, 0, rest, 0, 0, 0, 0, 0, 1]
     return state
 
 
@@ -252,7 +266,7 @@ def _count_reps(
     f32 = "float32"
     rest = np.float32(rest_index(n, rest_class))
     shown, candidate, proposal, next_shown = labels
-    tracked_before, baseline, armed, since, rising, reps = (
+    tracked_before, baseline, armed, since, rising, reps, amplitude = (
         state[..., state_index(n, field) : state_index(n, field) + 1] for field in STATE_FIELDS[3:]
     )
 
@@ -273,12 +287,25 @@ def _count_reps(
     deviation = x - baseline
     armed = ops.where(switched, np.float32(1), armed)
     since = ops.minimum(since + np.float32(1), np.float32(params.min_rep_steps))
-    # Counted when it dips rep_hysteresis under the baseline after having been that far above it,
-    # and min_rep_s after the last rep: noise inside the band, or a wobble in one rep, counts nothing.
-    dip = ops.logical_and(ops.greater(armed, np.float32(0.5)), ops.less(deviation, np.float32(-params.rep_hysteresis)))
+    # The band: rep_hysteresis, times the recent amplitude when it follows the lifter (a shallow or fast
+    # set moves less along the signal than the sets it was learnt from); a new exercise starts at 1. The
+    # deviation is measured in units of that amplitude. A fixed band leaves the amplitude as it is (1, from
+    # the initial state) and compares the deviation itself: the same numbers, in fewer ops, and none that
+    # an int8 converter could quantize (it turned the amplitude's select into int8 ops).
+    if params.rep_gain_alpha == 0:
+        scaled = deviation
+    else:
+        amplitude = ops.where(
+            switched, np.float32(1), amplitude + np.float32(params.rep_gain_alpha) * (ops.abs(deviation) - amplitude)
+        )
+        scaled = deviation / ops.maximum(amplitude, np.float32(REP_MIN_GAIN))
+    # Counted when it dips rep_hysteresis under the baseline after having been that far above it, and
+    # min_rep_s after the last rep: noise inside the band, or a wobble in one rep, counts nothing.
+    h = np.float32(params.rep_hysteresis)
+    dip = ops.logical_and(ops.greater(armed, np.float32(0.5)), ops.less(scaled, -h))
     rep = ops.logical_and(dip, ops.greater_equal(since, np.float32(params.min_rep_steps)))
     counted = ops.cast(rep, f32)
-    up = ops.greater(deviation, np.float32(params.rep_hysteresis))
+    up = ops.greater(scaled, h)
     armed = ops.where(rep, np.float32(0), ops.where(up, np.float32(1), armed))
     since = ops.where(rep, np.float32(0), since)
 
@@ -293,7 +320,7 @@ def _count_reps(
     kept = ops.where(ops.equal(tracked, next_shown), reps + counted, reps)
     reps = ops.where(ops.not_equal(next_shown, shown), rising, kept)
     reps = ops.where(ops.equal(next_shown, rest), np.float32(0), reps)
-    return [tracked, baseline, armed, since, rising, reps]
+    return [tracked, baseline, armed, since, rising, reps, amplitude]
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,11 @@ def vgg16_backend(image_size: int, weights: str, seed: int, n_classes: int) -> B
     )
 
 
-# The pose rep signal is in within-set standard deviations (`features.rep_signal`), not log-odds: half
-# of one is the band a rep must leave (0.3 counted estimator jitter as reps on the demo and the real clips).
-POSE_REP_HYSTERESIS = 0.5
+# The pose rep signal is in within-set standard deviations (`features.rep_signal`), not log-odds. Its band
+# follows the lifter: 0.8 of the signal's recent mean swing (over about a rep), because lifters in gyms the
+# model never saw move less along a direction learnt elsewhere (real footage: a fixed band of 0.5 counted
+# sets of 19 and 12 fast squats as 1 and 4; docs/smoothing.md, "Counting reps").
+POSE_REP_SMOOTHING = {"rep_hysteresis": 0.8, "rep_gain_tau_s": 2.0}
 
 
 def pose_backend(pose_model: Path | None, track: bool, every_s: float, with_rep_signal: bool = False) -> Backend:
@@ -103,7 +105,7 @@ def pose_backend(pose_model: Path | None, track: bool, every_s: float, with_rep_
         start_span=estimator.reset,
         pad_batches=False,
         augmentations=(lambda keypoints: head_inputs(mirrored(keypoints), every_s),),
-        **({"fitted_metadata": fitted_metadata, "smoothing": {"rep_hysteresis": POSE_REP_HYSTERESIS}}
+        **({"fitted_metadata": fitted_metadata, "smoothing": POSE_REP_SMOOTHING}
            if with_rep_signal else {}),
     )
 

@@ -22,7 +22,7 @@ def load(path: Path | str):
 
 def predict(model, image_rgb: np.ndarray, state: np.ndarray, source: str = IMAGE) -> dict[str, np.ndarray]:
     """One step on macOS: `image_rgb` (S,S,3) uint8, or for a pose model (`source` "keypoints") the
-    (17,3) keypoints; `state` (N+9,), or (N+9+M,) for a pose model."""
+    (17,3) keypoints; `state` (N+10,), or (N+10+M,) for a pose model."""
     if source == KEYPOINTS:
         value = np.asarray(image_rgb, np.float32)[None]
     else:

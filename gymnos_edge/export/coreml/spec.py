@@ -64,7 +64,7 @@ def spec_problems(path: Path | str, metadata: dict[str, Any]) -> list[str]:
 
 
 def _pose_spec_problems(spec, metadata: dict[str, Any], n: int) -> list[str]:
-    """A pose package: keypoints (1, J, 3) and state_in (1, N+9+M) in float32, joint order in its metadata."""
+    """A pose package: keypoints (1, J, 3) and state_in (1, N+10+M) in float32, joint order in its metadata."""
     ct = quiet_coremltools()
     float32 = ct.proto.FeatureTypes_pb2.ArrayFeatureType.FLOAT32
     problems = []

@@ -2,9 +2,9 @@
 
 Two signatures, built-in ops only:
 
-    serving_default  image (1,S,S,3) float32 RGB 0..255, state_in (1,N+9) → probs, smoothed, label, next_state
-                     (a pose model: keypoints (1,17,3), state_in (1,N+9+M))
-    smooth_step      probs (1,K), state_in (1,N+9) → smoothed, label, next_state
+    serving_default  image (1,S,S,3) float32 RGB 0..255, state_in (1,N+10) → probs, smoothed, label, next_state
+                     (a pose model: keypoints (1,17,3), state_in (1,N+10+M))
+    smooth_step      probs (1,K), state_in (1,N+10) → smoothed, label, next_state
 
 `smooth_step` lets the shared smoothing vectors replay through the very file a
 phone runs. How each quantization keeps the state machine exact:

@@ -20,7 +20,7 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
     public var resize: ResizePolicy
     /// Seconds between two classified frames.
     public var interval: TimeInterval
-    /// Length of the state vector, N + 9 for N = K outputs (K + 1 with a rest class).
+    /// Length of the state vector, N + 10 for N = K outputs (K + 1 with a rest class).
     public var stateSize: Int
     /// Where `next_state` holds each field after the smoothed probabilities (name → index);
     /// exports from before rep counting do not write it, and their states follow the documented layout.

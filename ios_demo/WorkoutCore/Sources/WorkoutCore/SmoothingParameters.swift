@@ -23,6 +23,8 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
     public var repHysteresis: Double
     /// Shortest time between two counted reps.
     public var minRep: TimeInterval
+    /// Time constant of the rep signal's recent amplitude that the band follows; 0 keeps the band at `repHysteresis`.
+    public var repGainTau: TimeInterval
 
     public init(
         interval: TimeInterval = 0.2,
@@ -34,7 +36,8 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
         minRest: TimeInterval = 1.0,
         repTau: TimeInterval = 1.5,
         repHysteresis: Double = 0.3,
-        minRep: TimeInterval = 0.6
+        minRep: TimeInterval = 0.6,
+        repGainTau: TimeInterval = 0
     ) {
         self.interval = interval
         self.tau = tau
@@ -46,9 +49,10 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
         self.repTau = repTau
         self.repHysteresis = repHysteresis
         self.minRep = minRep
+        self.repGainTau = repGainTau
     }
 
-    /// Exports from before rep counting do not write the rep keys; they get the defaults.
+    /// Exports from before rep counting (or before the following band) do not write those keys; they get the defaults.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = SmoothingParameters()
@@ -62,6 +66,7 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
         repTau = try container.decodeIfPresent(TimeInterval.self, forKey: .repTau) ?? defaults.repTau
         repHysteresis = try container.decodeIfPresent(Double.self, forKey: .repHysteresis) ?? defaults.repHysteresis
         minRep = try container.decodeIfPresent(TimeInterval.self, forKey: .minRep) ?? defaults.minRep
+        repGainTau = try container.decodeIfPresent(TimeInterval.self, forKey: .repGainTau) ?? defaults.repGainTau
     }
 
     /// Weight of a new frame in the moving average, so the time constant holds for any
@@ -76,6 +81,8 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
     public var minRestSteps: Int { Self.steps(minRest, interval: interval) }
     /// Weight of a new frame in the rep counter's baseline: `1 - exp(-interval / rep_tau)`.
     public var repAlpha: Double { 1 - exp(-interval / repTau) }
+    /// Weight of a new frame in the rep amplitude: `1 - exp(-interval / rep_gain_tau)`, or 0 when it is 0.
+    public var repGainAlpha: Double { repGainTau == 0 ? 0 : 1 - exp(-interval / repGainTau) }
     /// Steps between two counted reps, at least.
     public var minRepSteps: Int { Self.steps(minRep, interval: interval) }
 
@@ -95,5 +102,6 @@ public struct SmoothingParameters: Codable, Equatable, Sendable {
         case repTau = "rep_tau_s"
         case repHysteresis = "rep_hysteresis"
         case minRep = "min_rep_s"
+        case repGainTau = "rep_gain_tau_s"
     }
 }

@@ -5,7 +5,7 @@
 /// otherwise N = K). The state holds the N smoothed probabilities at 0 ..< N,
 /// then the fields of `fieldNames`: the shown label, the candidate label, the
 /// steps the candidate was held, the rep counter's memory and `reps`, the live
-/// rep count of the shown set. Export metadata lists where each field sits
+/// rep count of the shown set, then the rep counter's amplitude. Export metadata lists where each field sits
 /// (`state_fields`); without it the fields follow in `fieldNames` order. Label
 /// index K means rest either way. The graph computes the state; this type only
 /// reads it.
@@ -13,14 +13,14 @@ public struct StateVector: Equatable, Sendable {
     /// The fields after the N smoothed probabilities, in the documented order.
     public static let fieldNames = [
         "shown", "candidate", "held",
-        "rep_class", "rep_baseline", "rep_armed", "rep_since", "rep_rising", "reps",
+        "rep_class", "rep_baseline", "rep_armed", "rep_since", "rep_rising", "reps", "rep_amplitude",
     ]
     /// Fields the app reads; every state must hold them.
     public static let requiredFields = ["shown", "candidate", "held", "reps"]
-    /// Entries after the N smoothed probabilities in the documented layout: 9.
+    /// Entries after the N smoothed probabilities in the documented layout: 10.
     public static var extraCount: Int { fieldNames.count }
 
-    /// The raw values, N + 9 of them in the documented layout.
+    /// The raw values, N + 10 of them in the documented layout.
     public let values: [Float]
     /// Number of exercises, K; also the label index of rest.
     public let classCount: Int
@@ -34,7 +34,7 @@ public struct StateVector: Equatable, Sendable {
         classCount + (restClass ? 1 : 0)
     }
 
-    /// Length of the state for K exercises in the documented layout, N + 9.
+    /// Length of the state for K exercises in the documented layout, N + 10.
     public static func size(classCount: Int, restClass: Bool) -> Int {
         outputCount(classCount: classCount, restClass: restClass) + extraCount
     }

@@ -13,8 +13,8 @@ final class ModelMetadataTests: XCTestCase {
             "image_size": 96,
             "resize": "squash",
             "every_s": 0.2,
-            "state_size": 11,
-            "initial_state": [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0],
+            "state_size": 12,
+            "initial_state": [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0, 1],
             "state_fields": fields(outputCount: 2),
             "smoothing": [
                 "every_s": 0.2, "tau_s": 0.6, "enter": 0.7, "exit": 0.45,
@@ -55,8 +55,8 @@ final class ModelMetadataTests: XCTestCase {
         XCTAssertEqual(metadata.imageSize, 96)
         XCTAssertEqual(metadata.resize, .squash)
         XCTAssertEqual(metadata.interval, 0.2)
-        XCTAssertEqual(metadata.stateSize, 11)
-        XCTAssertEqual(metadata.initialState, [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0])
+        XCTAssertEqual(metadata.stateSize, 12)
+        XCTAssertEqual(metadata.initialState, [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0, 1])
         XCTAssertEqual(metadata.stateFields?["reps"], 10)
         XCTAssertEqual(metadata.smoothing.minRepSteps, 3)
         XCTAssertEqual(metadata.smoothing, SmoothingParameters())
@@ -74,8 +74,8 @@ final class ModelMetadataTests: XCTestCase {
     private func exportedWithRestClass() -> [String: Any] {
         var object = exported()
         object["rest_class"] = true
-        object["state_size"] = 12
-        object["initial_state"] = [1.0 / 3, 1.0 / 3, 1.0 / 3, 2, 2, 0, 2, 0, 0, 0, 0, 0]
+        object["state_size"] = 13
+        object["initial_state"] = [1.0 / 3, 1.0 / 3, 1.0 / 3, 2, 2, 0, 2, 0, 0, 0, 0, 0, 1]
         object["state_fields"] = fields(outputCount: 3)
         return object
     }
@@ -96,7 +96,7 @@ final class ModelMetadataTests: XCTestCase {
         XCTAssertEqual(metadata.labels, ["squat", "overhead_press"])
         XCTAssertEqual(metadata.classCount, 2)
         XCTAssertEqual(metadata.outputCount, 3)
-        XCTAssertEqual(metadata.stateSize, 12)
+        XCTAssertEqual(metadata.stateSize, 13)
         XCTAssertEqual(metadata.name(ofLabel: 2), "rest")
         let initial = try metadata.state(metadata.initialState)
         XCTAssertTrue(initial.isRest)
@@ -109,24 +109,24 @@ final class ModelMetadataTests: XCTestCase {
             imageSize: 96,
             initialState: metadata.initialState
         )
-        XCTAssertEqual(built.stateSize, 12)
+        XCTAssertEqual(built.stateSize, 13)
         XCTAssertNoThrow(try built.validate())
     }
 
     func testAStateThatDoesNotCountTheRestClassIsRefused() {
         var object = exportedWithRestClass()
-        object["state_size"] = 11
-        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 12 for 2 classes plus rest, got 11"))
+        object["state_size"] = 12
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 13 for 2 classes plus rest, got 12"))
 
         object = exportedWithRestClass()
-        object["initial_state"] = [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0]
-        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 12 values, got 11"))
+        object["initial_state"] = [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0, 1]
+        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 13 values, got 12"))
 
         // A rest-class state read as if there were none.
         object = exportedWithRestClass()
         object["rest_class"] = nil
         object["state_fields"] = nil
-        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 11 for 2 classes, got 12"))
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 12 for 2 classes, got 13"))
 
         object = exportedWithRestClass()
         object["rest_class"] = "yes"
@@ -242,11 +242,11 @@ final class ModelMetadataTests: XCTestCase {
     func testValuesThatDoNotFitTheModelAreRefused() {
         var object = exported()
         object["state_size"] = 4
-        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 11 for 2 classes, got 4"))
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 12 for 2 classes, got 4"))
 
         object = exported()
         object["initial_state"] = [0.5, 0.5, 2, 2]
-        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 11 values, got 4"))
+        assertThrows(object, .invalidValue(key: "initial_state", reason: "a state holds 12 values, got 4"))
 
         object = exported()
         object["labels"] = [String]()
@@ -295,7 +295,7 @@ final class ModelMetadataTests: XCTestCase {
         let metadata = try decode(object)
         XCTAssertNil(metadata.stateFields)
         XCTAssertEqual(metadata.smoothing, SmoothingParameters(), "the rep parameters default")
-        XCTAssertEqual(try metadata.state([0.9, 0.1, 0, 0, 5, 0, 0, 0, 0, 3, 2]).reps, 2)
+        XCTAssertEqual(try metadata.state([0.9, 0.1, 0, 0, 5, 0, 0, 0, 0, 3, 2, 1]).reps, 2)
     }
 
     func testAStateWithoutRepsIsRefused() {
@@ -304,7 +304,7 @@ final class ModelMetadataTests: XCTestCase {
         object["state_fields"] = nil
         object["state_size"] = 5
         object["initial_state"] = [0.5, 0.5, 2, 2, 0]
-        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 11 for 2 classes, got 5"))
+        assertThrows(object, .invalidValue(key: "state_size", reason: "must be 12 for 2 classes, got 5"))
 
         object = exported()
         var fields = self.fields(outputCount: 2)
@@ -320,7 +320,7 @@ final class ModelMetadataTests: XCTestCase {
             object,
             .invalidValue(
                 key: "state_fields",
-                reason: "the state field \"reps\" sits at 1, outside the fields of a state of 11 values"
+                reason: "the state field \"reps\" sits at 1, outside the fields of a state of 12 values"
             )
         )
     }
@@ -330,9 +330,9 @@ final class ModelMetadataTests: XCTestCase {
         var fields = self.fields(outputCount: 2)
         (fields["reps"], fields["shown"]) = (2, 10)
         object["state_fields"] = fields
-        object["initial_state"] = [0.5, 0.5, 0, 2, 0, 2, 0, 0, 0, 0, 2]
+        object["initial_state"] = [0.5, 0.5, 0, 2, 0, 2, 0, 0, 0, 0, 2, 1]
         let metadata = try decode(object)
-        let state = try metadata.state([0.9, 0.1, 6, 0, 5, 0, 0, 0, 0, 6, 0])
+        let state = try metadata.state([0.9, 0.1, 6, 0, 5, 0, 0, 0, 0, 6, 0, 1])
         XCTAssertEqual(state.reps, 6)
         XCTAssertEqual(state.shownLabel, 0)
     }

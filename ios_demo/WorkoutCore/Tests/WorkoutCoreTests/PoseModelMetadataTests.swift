@@ -14,9 +14,9 @@ final class PoseModelMetadataTests: XCTestCase {
             "image_size": 512,
             "resize": "fit",
             "every_s": 0.2,
-            "state_size": 15,
-            "state_layout": ["set_tracker": 11, "motion": 4],
-            "initial_state": [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            "state_size": 16,
+            "state_layout": ["set_tracker": 12, "motion": 4],
+            "initial_state": [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
             "smoothing": [
                 "every_s": 0.2, "tau_s": 0.6, "enter": 0.7, "exit": 0.45,
                 "floor": 0.5, "min_set_s": 1.0, "min_rest_s": 1.0,
@@ -43,18 +43,18 @@ final class PoseModelMetadataTests: XCTestCase {
         let metadata = try PoseModelMetadata.decode(from: data(exported()))
         XCTAssertEqual(metadata.joints.count, 5)
         XCTAssertEqual(metadata.keypointsInput, "keypoints")
-        XCTAssertEqual(metadata.stateSize, 15)
-        XCTAssertEqual(metadata.initialState, [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-        XCTAssertEqual(metadata.tracker.stateSize, 11)
-        XCTAssertEqual(metadata.tracker.initialState, [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0])
+        XCTAssertEqual(metadata.stateSize, 16)
+        XCTAssertEqual(metadata.initialState, [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0])
+        XCTAssertEqual(metadata.tracker.stateSize, 12)
+        XCTAssertEqual(metadata.tracker.initialState, [0.5, 0.5, 2, 2, 0, 2, 0, 0, 0, 0, 0, 1])
         XCTAssertEqual(metadata.tracker.labels, ["squat", "overhead_press"])
-        XCTAssertEqual(metadata.trackerState([0.1, 0.9, 1, 1, 3, 1, 0.5, 1, 3, 2, 2, 7, 7, 7, 7]), [0.1, 0.9, 1, 1, 3, 1, 0.5, 1, 3, 2, 2])
+        XCTAssertEqual(metadata.trackerState([0.1, 0.9, 1, 1, 3, 1, 0.5, 1, 3, 2, 2, 1, 7, 7, 7, 7]), [0.1, 0.9, 1, 1, 3, 1, 0.5, 1, 3, 2, 2, 1])
         XCTAssertNoThrow(try PoseJoints(jointNames: metadata.joints))
     }
 
     func testInconsistentStatesAreClearErrors() throws {
         var object = exported()
-        object["state_size"] = 16
+        object["state_size"] = 17
         XCTAssertThrowsError(try PoseModelMetadata.decode(from: data(object))) { error in
             guard case .invalidValue(let key, _) = error as? ModelMetadataError else { return XCTFail("\(error)") }
             XCTAssertEqual(key, "state_size")

@@ -15,14 +15,17 @@ enum ReferenceStep {
     /// Probabilities are clipped to [repEps, 1 - repEps] before their log-odds.
     static let repEps = 1e-3
 
-    /// Uniform smoothed probabilities, showing rest, no candidate held, no exercise tracked, no reps.
+    /// The band never narrows below this share of `repHysteresis` (smoothing.py REP_MIN_GAIN).
+    static let repMinGain: Float = 0.2
+
+    /// Uniform smoothed probabilities, showing rest, no candidate held, no exercise tracked, no reps, amplitude 1.
     static func initialState(outputCount: Int, restClass: Bool) -> [Float] {
         let rest = Float(restIndex(outputCount: outputCount, restClass: restClass))
         // 1/N in float64, then float32, as NumPy fills it.
-        return Array(repeating: Float(1.0 / Double(outputCount)), count: outputCount) + [rest, rest, 0, rest, 0, 0, 0, 0, 0]
+        return Array(repeating: Float(1.0 / Double(outputCount)), count: outputCount) + [rest, rest, 0, rest, 0, 0, 0, 0, 0, 1]
     }
 
-    /// One step: `state` holds N + 9 values for the N = `probs.count` outputs. Reps are counted on
+    /// One step: `state` holds N + 10 values for the N = `probs.count` outputs. Reps are counted on
     /// `repSignal` (N values, a pose model's) when given, else on the probabilities' log-odds.
     static func next(
         _ state: [Float],
@@ -75,7 +78,7 @@ enum ReferenceStep {
     }
 
     /// The rep fields of the next state (docs/smoothing.md, "Counting reps"), `_count_reps`:
-    /// rep_class, rep_baseline, rep_armed, rep_since, rep_rising, reps.
+    /// rep_class, rep_baseline, rep_armed, rep_since, rep_rising, reps, rep_amplitude.
     static func countReps(
         _ state: [Float],
         probs: [Float],
@@ -96,6 +99,7 @@ enum ReferenceStep {
         var since = state[n + 6]
         var rising = state[n + 7]
         var reps = state[n + 8]
+        var amplitude = state[n + 9]
 
         // The exercise the machine is about: what it proposes, else what it shows, else the likeliest exercise.
         let exercises = restClass ? n - 1 : n
@@ -129,10 +133,24 @@ enum ReferenceStep {
             armed = 1
         }
         since = min(since + 1, Float(params.minRepSteps))
-        let dip = armed > 0.5 && deviation < -Float(params.repHysteresis)
+        // The band follows the recent amplitude when repGainTau > 0 (the deviation is measured in units of
+        // it; a newly tracked exercise starts at 1); a fixed band leaves the amplitude as it is.
+        var scaled = deviation
+        if params.repGainAlpha != 0 {
+            if switched {
+                amplitude = 1
+            } else {
+                let difference = abs(deviation) - amplitude
+                let update = Float(params.repGainAlpha) * difference
+                amplitude = amplitude + update
+            }
+            scaled = deviation / max(amplitude, repMinGain)
+        }
+        let h = Float(params.repHysteresis)
+        let dip = armed > 0.5 && scaled < -h
         let rep = dip && since >= Float(params.minRepSteps)
         let counted: Float = rep ? 1 : 0
-        let up = deviation > Float(params.repHysteresis)
+        let up = scaled > h
         armed = rep ? 0 : (up ? 1 : armed)
         since = rep ? 0 : since
 
@@ -146,6 +164,6 @@ enum ReferenceStep {
         if nextShown == rest {
             reps = 0
         }
-        return [tracked, baseline, armed, since, rising, reps]
+        return [tracked, baseline, armed, since, rising, reps, amplitude]
     }
 }

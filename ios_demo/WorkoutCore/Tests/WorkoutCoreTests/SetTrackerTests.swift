@@ -10,9 +10,9 @@ final class SetTrackerTests: XCTestCase {
         SetTracker(labels: ["squat", "overhead_press"], restLabel: "rest", interval: 0.2)
     }
 
-    /// A state as the graph returns it: smoothed probabilities, shown, candidate, held.
+    /// A state as the graph returns it: smoothed probabilities, shown, candidate, held, the rep fields.
     private func state(_ smoothed: [Float], shown: Int, candidate: Int? = nil, held: Int) throws -> StateVector {
-        try StateVector(smoothed + [Float(shown), Float(candidate ?? shown), Float(held), 0, 0, 0, 0, 0, 0], classCount: 2)
+        try StateVector(smoothed + [Float(shown), Float(candidate ?? shown), Float(held), 0, 0, 0, 0, 0, 0, 1], classCount: 2)
     }
 
     /// Feeds frames at `index * 0.2` s, continuing the tracker's timeline.
@@ -129,12 +129,12 @@ final class SetTrackerTests: XCTestCase {
         XCTAssertThrowsError(try tracker.consume(timestamp: 1, state: state([0.5, 0.5], shown: rest, held: 2))) {
             XCTAssertEqual($0 as? SetTrackerError, .timestampNotIncreasing(previous: 1, got: 1))
         }
-        let threeClasses = try StateVector([0.3, 0.3, 0.4, 3, 3, 1, 0, 0, 0, 0, 0, 0], classCount: 3)
+        let threeClasses = try StateVector([0.3, 0.3, 0.4, 3, 3, 1, 0, 0, 0, 0, 0, 0, 1], classCount: 3)
         XCTAssertThrowsError(try tracker.consume(timestamp: 2, state: threeClasses)) {
             XCTAssertEqual($0 as? SetTrackerError, .classCountMismatch(expected: 2, got: 3))
         }
         XCTAssertThrowsError(try tracker.consume(timestamp: 2, nextState: [0.5, 0.5, 2, 2])) {
-            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 11, got: 4))
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 12, got: 4))
         }
         XCTAssertEqual(tracker.latestTimestamp, 1, "a refused frame changes nothing")
     }
@@ -144,12 +144,12 @@ final class SetTrackerTests: XCTestCase {
         XCTAssertEqual(tracker.outputCount, 3)
         // Rest (its trained class leads) on frames 0-1; squat proposed from frame 2, shown from frame 3.
         let frames: [[Float]] = [
-            [0.1, 0.1, 0.8, 2, 2, 1, 0, 0, 0, 0, 0, 0],
-            [0.2, 0.1, 0.7, 2, 2, 2, 0, 0, 0, 0, 0, 0],
-            [0.7, 0.1, 0.2, 2, 0, 1, 0, 0, 0, 0, 0, 0],
-            [0.9, 0.05, 0.05, 0, 0, 2, 0, 0, 0, 0, 0, 0],
-            [0.6, 0.1, 0.3, 0, 2, 1, 0, 0, 0, 0, 0, 0],
-            [0.2, 0.1, 0.7, 2, 2, 2, 0, 0, 0, 0, 0, 0],
+            [0.1, 0.1, 0.8, 2, 2, 1, 0, 0, 0, 0, 0, 0, 1],
+            [0.2, 0.1, 0.7, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1],
+            [0.7, 0.1, 0.2, 2, 0, 1, 0, 0, 0, 0, 0, 0, 1],
+            [0.9, 0.05, 0.05, 0, 0, 2, 0, 0, 0, 0, 0, 0, 1],
+            [0.6, 0.1, 0.3, 0, 2, 1, 0, 0, 0, 0, 0, 0, 1],
+            [0.2, 0.1, 0.7, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1],
         ]
         for (index, values) in frames.enumerated() {
             try tracker.consume(timestamp: Double(index) * 0.2, nextState: values)
@@ -170,12 +170,12 @@ final class SetTrackerTests: XCTestCase {
 
     func testRefusesAStateWithOrWithoutARestClassThatTheTrackerDoesNotHave() throws {
         var tracker = makeTracker()
-        let withRest = try StateVector([0.2, 0.1, 0.7, 2, 2, 1, 0, 0, 0, 0, 0, 0], classCount: 2, restClass: true)
+        let withRest = try StateVector([0.2, 0.1, 0.7, 2, 2, 1, 0, 0, 0, 0, 0, 0, 1], classCount: 2, restClass: true)
         XCTAssertThrowsError(try tracker.consume(timestamp: 0, state: withRest)) {
             XCTAssertEqual($0 as? SetTrackerError, .restClassMismatch(expected: false, got: true))
         }
-        XCTAssertThrowsError(try tracker.consume(timestamp: 0, nextState: [0.2, 0.1, 0.7, 2, 2, 1, 0, 0, 0, 0, 0, 0])) {
-            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 11, got: 12))
+        XCTAssertThrowsError(try tracker.consume(timestamp: 0, nextState: [0.2, 0.1, 0.7, 2, 2, 1, 0, 0, 0, 0, 0, 0, 1])) {
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 12, got: 13))
         }
         var restTracker = SetTracker(labels: ["squat", "overhead_press"], restClass: true, interval: 0.2)
         XCTAssertThrowsError(try restTracker.consume(timestamp: 0, state: state([0.5, 0.5], shown: rest, held: 1))) {
@@ -195,7 +195,7 @@ final class SetTrackerTests: XCTestCase {
         tracker.reset()
         XCTAssertTrue(tracker.segments.isEmpty)
         XCTAssertNil(tracker.current)
-        XCTAssertNoThrow(try tracker.consume(timestamp: 0, nextState: [0.5, 0.5, 2, 2, 1, 0, 0, 0, 0, 0, 0]))
+        XCTAssertNoThrow(try tracker.consume(timestamp: 0, nextState: [0.5, 0.5, 2, 2, 1, 0, 0, 0, 0, 0, 0, 1]))
     }
 
     func testBuildsFromMetadata() {
@@ -229,7 +229,7 @@ final class SetTrackerTests: XCTestCase {
             (squat, rest, 1, 2), (squat, rest, 2, 3), (rest, rest, 3, 0),
         ]
         for (index, frame) in frames.enumerated() {
-            let values: [Float] = [0.9, 0.1, Float(frame.shown), Float(frame.candidate), Float(frame.held), 0, 0, 0, 0, 0, frame.reps]
+            let values: [Float] = [0.9, 0.1, Float(frame.shown), Float(frame.candidate), Float(frame.held), 0, 0, 0, 0, 0, frame.reps, 1]
             try tracker.consume(timestamp: Double(index) * 0.2, nextState: values)
             XCTAssertEqual(tracker.current?.reps, Int(frame.reps), "live count of frame \(index)")
             if index == 4 {

@@ -11,6 +11,8 @@ struct SmoothingVector: Decodable {
         /// Older files derive nothing for the rep counter.
         var repAlpha: Double?
         var minRepSteps: Int?
+        /// Older files derive no following band.
+        var repGainAlpha: Double?
 
         enum CodingKeys: String, CodingKey {
             case alpha
@@ -18,6 +20,7 @@ struct SmoothingVector: Decodable {
             case minRestSteps = "min_rest_steps"
             case repAlpha = "rep_alpha"
             case minRepSteps = "min_rep_steps"
+            case repGainAlpha = "rep_gain_alpha"
         }
     }
 

@@ -39,7 +39,7 @@ final class SmoothingVectorTests: XCTestCase {
         )
     }
 
-    /// Probabilities hold K values, K + 1 with a rest class; states N + 9; derived values match.
+    /// Probabilities hold K values, K + 1 with a rest class; states N + 10; derived values match.
     private func checkShapes(_ vector: SmoothingVector, file: String) {
         let metadata = metadata(of: vector)
         XCTAssertNoThrow(try metadata.validate(), "\(file): metadata")
@@ -57,6 +57,7 @@ final class SmoothingVectorTests: XCTestCase {
         XCTAssertEqual(vector.params.minRestSteps, vector.derived.minRestSteps, "\(file): min_rest_steps")
         XCTAssertEqual(vector.params.repAlpha, vector.derived.repAlpha ?? .nan, accuracy: 1e-12, "\(file): rep_alpha")
         XCTAssertEqual(vector.params.minRepSteps, vector.derived.minRepSteps, "\(file): min_rep_steps")
+        XCTAssertEqual(vector.params.repGainAlpha, vector.derived.repGainAlpha ?? .nan, accuracy: 1e-12, "\(file): rep_gain_alpha")
         XCTAssertEqual(metadata.stateSize, metadata.outputCount + StateVector.extraCount, "\(file): state_size")
         let initial = ReferenceStep.initialState(outputCount: metadata.outputCount, restClass: vector.restClass)
         XCTAssertEqual(vector.initialState, initial, "\(file): initial_state")

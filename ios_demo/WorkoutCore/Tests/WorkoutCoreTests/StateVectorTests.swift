@@ -3,7 +3,7 @@ import XCTest
 
 final class StateVectorTests: XCTestCase {
     func testReadsTheDocumentedLayout() throws {
-        let state = try StateVector([0.2, 0.7, 0.1, 1, 0, 4, 0, 0, 0, 0, 0, 0], classCount: 3)
+        let state = try StateVector([0.2, 0.7, 0.1, 1, 0, 4, 0, 0, 0, 0, 0, 0, 1], classCount: 3)
         XCTAssertEqual(Array(state.smoothed), [0.2, 0.7, 0.1])
         XCTAssertEqual(state.shownLabel, 1)
         XCTAssertEqual(state.candidateLabel, 0)
@@ -13,13 +13,13 @@ final class StateVectorTests: XCTestCase {
     }
 
     func testLabelKMeansRest() throws {
-        let state = try StateVector([0.5, 0.5, 2, 2, 0, 0, 0, 0, 0, 0, 0], classCount: 2)
+        let state = try StateVector([0.5, 0.5, 2, 2, 0, 0, 0, 0, 0, 0, 0, 1], classCount: 2)
         XCTAssertTrue(state.isRest)
         XCTAssertNil(state.shownConfidence)
     }
 
     func testARestClassIsTheLastSmoothedValueAndLabelK() throws {
-        let state = try StateVector([0.2, 0.1, 0.7, 2, 2, 3, 0, 0, 0, 0, 0, 0], classCount: 2, restClass: true)
+        let state = try StateVector([0.2, 0.1, 0.7, 2, 2, 3, 0, 0, 0, 0, 0, 0, 1], classCount: 2, restClass: true)
         XCTAssertEqual(state.outputCount, 3)
         XCTAssertEqual(Array(state.smoothed), [0.2, 0.1, 0.7])
         XCTAssertEqual(state.shownLabel, 2)
@@ -29,56 +29,56 @@ final class StateVectorTests: XCTestCase {
         XCTAssertNil(state.shownConfidence)
         XCTAssertEqual(state.restConfidence, 0.7)
 
-        let squat = try StateVector([0.8, 0.1, 0.1, 0, 0, 6, 0, 0, 0, 0, 0, 0], classCount: 2, restClass: true)
+        let squat = try StateVector([0.8, 0.1, 0.1, 0, 0, 6, 0, 0, 0, 0, 0, 0, 1], classCount: 2, restClass: true)
         XCTAssertFalse(squat.isRest)
         XCTAssertEqual(squat.shownConfidence, 0.8)
         XCTAssertEqual(squat.restConfidence, 0.1)
-        XCTAssertNil(try StateVector([0.5, 0.5, 2, 2, 0, 0, 0, 0, 0, 0, 0], classCount: 2).restConfidence)
+        XCTAssertNil(try StateVector([0.5, 0.5, 2, 2, 0, 0, 0, 0, 0, 0, 0, 1], classCount: 2).restConfidence)
     }
 
     func testSizesCountTheRestClass() {
         XCTAssertEqual(StateVector.outputCount(classCount: 2, restClass: false), 2)
         XCTAssertEqual(StateVector.outputCount(classCount: 2, restClass: true), 3)
-        XCTAssertEqual(StateVector.size(classCount: 2, restClass: false), 11)
-        XCTAssertEqual(StateVector.size(classCount: 2, restClass: true), 12)
+        XCTAssertEqual(StateVector.size(classCount: 2, restClass: false), 12)
+        XCTAssertEqual(StateVector.size(classCount: 2, restClass: true), 13)
     }
 
     func testRefusesAStateOfTheOtherLayout() {
-        XCTAssertThrowsError(try StateVector([0.5, 0.5, 2, 2, 0, 0, 0, 0, 0, 0, 0], classCount: 2, restClass: true)) {
-            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 12, got: 11))
+        XCTAssertThrowsError(try StateVector([0.5, 0.5, 2, 2, 0, 0, 0, 0, 0, 0, 0, 1], classCount: 2, restClass: true)) {
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 13, got: 12))
         }
-        XCTAssertThrowsError(try StateVector([0.2, 0.1, 0.7, 2, 2, 3, 0, 0, 0, 0, 0, 0], classCount: 2)) {
-            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 11, got: 12))
+        XCTAssertThrowsError(try StateVector([0.2, 0.1, 0.7, 2, 2, 3, 0, 0, 0, 0, 0, 0, 1], classCount: 2)) {
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 12, got: 13))
         }
         // With a rest class the last output is rest (label K); there is no label K + 1.
-        XCTAssertThrowsError(try StateVector([0.2, 0.1, 0.7, 3, 2, 1, 0, 0, 0, 0, 0, 0], classCount: 2, restClass: true)) {
+        XCTAssertThrowsError(try StateVector([0.2, 0.1, 0.7, 3, 2, 1, 0, 0, 0, 0, 0, 0, 1], classCount: 2, restClass: true)) {
             XCTAssertEqual($0 as? StateVectorError, .badLabel(name: "shown label", value: 3, classCount: 2))
         }
     }
 
     func testRefusesWhatIsNotAState() {
         XCTAssertThrowsError(try StateVector([0.5, 0.5, 2, 2], classCount: 2)) {
-            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 11, got: 4))
+            XCTAssertEqual($0 as? StateVectorError, .wrongLength(expected: 12, got: 4))
         }
         for bad: Float in [3, -1, 1.5, .nan] {
-            XCTAssertThrowsError(try StateVector([0.5, 0.5, bad, 2, 0, 0, 0, 0, 0, 0, 0], classCount: 2), "shown \(bad)")
-            XCTAssertThrowsError(try StateVector([0.5, 0.5, 2, bad, 0, 0, 0, 0, 0, 0, 0], classCount: 2), "candidate \(bad)")
+            XCTAssertThrowsError(try StateVector([0.5, 0.5, bad, 2, 0, 0, 0, 0, 0, 0, 0, 1], classCount: 2), "shown \(bad)")
+            XCTAssertThrowsError(try StateVector([0.5, 0.5, 2, bad, 0, 0, 0, 0, 0, 0, 0, 1], classCount: 2), "candidate \(bad)")
         }
-        XCTAssertThrowsError(try StateVector([0.5, 0.5, 2, 2, 0.5, 0, 0, 0, 0, 0, 0], classCount: 2))
+        XCTAssertThrowsError(try StateVector([0.5, 0.5, 2, 2, 0.5, 0, 0, 0, 0, 0, 0, 1], classCount: 2))
         XCTAssertThrowsError(try StateVector([], classCount: 0)) {
             XCTAssertEqual($0 as? StateVectorError, .noClasses)
         }
     }
 
     func testReadsTheRepCount() throws {
-        let state = try StateVector([0.9, 0.1, 0, 0, 8, 0, -0.4, 0, 0, 8, 7], classCount: 2)
+        let state = try StateVector([0.9, 0.1, 0, 0, 8, 0, -0.4, 0, 0, 8, 7, 1], classCount: 2)
         XCTAssertEqual(state.reps, 7)
         XCTAssertEqual(state.value(of: "rep_rising"), 8)
         XCTAssertEqual(state.value(of: "rep_baseline"), -0.4)
-        XCTAssertThrowsError(try StateVector([0.9, 0.1, 0, 0, 8, 0, 0, 0, 0, 0, 1.5], classCount: 2)) {
+        XCTAssertThrowsError(try StateVector([0.9, 0.1, 0, 0, 8, 0, 0, 0, 0, 0, 1.5, 1], classCount: 2)) {
             XCTAssertEqual($0 as? StateVectorError, .badReps(value: 1.5))
         }
-        XCTAssertThrowsError(try StateVector([0.9, 0.1, 0, 0, 8, 0, 0, 0, 0, 0, -1], classCount: 2))
+        XCTAssertThrowsError(try StateVector([0.9, 0.1, 0, 0, 8, 0, 0, 0, 0, 0, -1, 1], classCount: 2))
     }
 
     func testReadsFieldsWhereTheMetadataSaysTheyAre() throws {
