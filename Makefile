@@ -19,7 +19,7 @@ install: $(STAMP)
 # training gyms held out in turn. Pose heads are a few kB, so there is no int8 export.
 demo: $(STAMP) pose-models demo_data/manifest.csv
 	$(BIN)/gymnos-edge manifest check demo_data/manifest.csv
-	$(BIN)/gymnos-edge train demo_data/manifest.csv --backbone pose --tune-smoothing --out runs/demo
+	$(BIN)/gymnos-edge train demo_data/manifest.csv --backbone pose --tune-smoothing --out runs/demo --force
 	$(BIN)/gymnos-edge predict demo_data/videos/gym_c_01.mp4 --model runs/demo --out runs/demo/predict
 	$(BIN)/gymnos-edge export runs/demo --tflite --quantize fp32 --quantize fp16 --quantize dynamic --coreml --force
 	$(BIN)/gymnos-edge bench export/demo --threads 1,2 --runs 10
@@ -28,7 +28,7 @@ demo: $(STAMP) pose-models demo_data/manifest.csv
 # weights, so it trains on a random backbone (--weights none) at 128×128 to stay quick on a laptop
 # CPU; with internet drop both flags for ImageNet VGG16 at 224×224.
 demo-vgg16: $(STAMP) demo_data/manifest.csv
-	$(BIN)/gymnos-edge train demo_data/manifest.csv --weights none --image-size 128 --out runs/demo-vgg16
+	$(BIN)/gymnos-edge train demo_data/manifest.csv --weights none --image-size 128 --out runs/demo-vgg16 --force
 	$(BIN)/gymnos-edge predict demo_data/videos/gym_c_01.mp4 --model runs/demo-vgg16 --out runs/demo-vgg16/predict
 	$(BIN)/gymnos-edge export runs/demo-vgg16 --tflite --quantize fp32 --quantize fp16 --quantize dynamic --quantize int8 --coreml --force
 	$(BIN)/gymnos-edge bench export/demo-vgg16 --threads 1,2 --runs 10
