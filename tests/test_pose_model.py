@@ -69,6 +69,18 @@ def test_the_feature_cache_is_keyed_by_the_pose_model(pose_run, demo_manifest):
     assert untracked.frames_computed > 0  # other estimator settings, other keypoints
 
 
+def test_the_features_job_finds_the_pose_cache_that_train_filled(pose_run, demo_manifest):
+    from gymnos_edge.training.features_job import Engine, FeaturesConfig, compute_features
+
+    folder, _ = pose_run
+    config = FeaturesConfig(demo_manifest, sampling=SAMPLING, backbone=Backbone.pose, cache_dir=folder / "cache")
+    found = compute_features(config)
+    assert found.stats.spans_computed == 0 and found.stats.spans_cached > 0  # the same keys as train's
+    assert found.frames > 0 and found.stats.frames_computed == 0
+    with pytest.raises(UserError, match="computed here"):
+        compute_features(FeaturesConfig(demo_manifest, sampling=SAMPLING, backbone=Backbone.pose, engine=Engine.ray))
+
+
 def test_pose_options_are_checked(demo_manifest, tmp_path):
     with pytest.raises(UserError, match="does not fit the pose backbone"):
         _config(demo_manifest, tmp_path, head=Head.flatten)
@@ -191,6 +203,12 @@ def test_the_cli_trains_and_evaluates_a_pose_model(demo_manifest, pose_files, tm
     runner = CliRunner()
     models = str(pose_files.detector.parent)
     out = tmp_path / "runs" / "cli"
+    result = runner.invoke(app, ["features", str(demo_manifest), "--backbone", "pose", "--every", "0.5",
+                                 "--image-size", "320", "--pose-model", models])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())
+    assert "0 cached" in printed and "Pose keypoints" in printed
+    assert f"Next: gymnos-edge train {demo_manifest} --backbone pose --image-size 320 --every 0.5 --pose-model" in printed
     result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", "pose", "--head", "linear", "--every", "0.5",
                                  "--image-size", "320", "--out", str(out), "--pose-model", models])  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -8,23 +8,18 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from gymnos_edge.cli.options import note_random_backbone
+from gymnos_edge.cli.options import BackboneOpt, EveryOpt, ImageSizeOpt, ResizeOpt, WeightsOpt, note_random_backbone
 from gymnos_edge.cli.support import PoseModelOpt, advance_frames, console, errors, frame_progress, user_errors
 from gymnos_edge.common.contract import Backbone, Gaps
 from gymnos_edge.training.heads import Head
-from gymnos_edge.data.sampler import ResizePolicy
 
 
 @user_errors
 def train_command(
     manifest: Annotated[Path, typer.Argument(help="Video manifest (.csv or .json).")],
     out: Annotated[Optional[Path], typer.Option(help="Run folder to write (default runs/<name>-<time>).")] = None,
-    backbone: Annotated[
-        Backbone, typer.Option(help="vgg16: ImageNet features of the whole image; pose: body keypoints (BlazePose).")
-    ] = Backbone.vgg16,
-    weights: Annotated[
-        str, typer.Option(help="VGG16 weights: 'imagenet' (downloads once), 'none', or a .h5 / .weights.h5 path.")
-    ] = "imagenet",
+    backbone: BackboneOpt = Backbone.vgg16,
+    weights: WeightsOpt = "imagenet",
     head: Annotated[
         Optional[Head],
         typer.Option(help="vgg16: flatten (default), gap (light) or linear; pose: mlp (default) or linear. "
@@ -32,13 +27,9 @@ def train_command(
     ] = None,  # fmt: skip
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs; early stopping on val loss ends sooner.")] = 30,
     batch_size: Annotated[int, typer.Option(min=1, help="Frames per head step.")] = 64,
-    image_size: Annotated[
-        Optional[int], typer.Option(min=32, help="Model input in pixels (default 224; pose: longest side, 512).")
-    ] = None,
-    every: Annotated[float, typer.Option(min=0.01, help="Seconds between sampled frames.")] = 0.2,
-    resize: Annotated[
-        Optional[ResizePolicy], typer.Option(help="How frames become the model's input (default squash; pose: fit).")
-    ] = None,
+    image_size: ImageSizeOpt = None,
+    every: EveryOpt = 0.2,
+    resize: ResizeOpt = None,
     holdout_group: Annotated[
         Optional[str], typer.Option(help="Hold this group (gym, person) out as the test split.")
     ] = None,
@@ -67,10 +58,8 @@ def train_command(
 
     Example: [bold]gymnos-edge train demo_data/manifest.csv --backbone pose --tune-smoothing[/]
     """
-    from gymnos_edge.data.sampler import SamplingConfig
-    from gymnos_edge.training.train import POSE_SAMPLING, TrainCallbacks, TrainConfig, train
+    from gymnos_edge.training.train import TrainCallbacks, TrainConfig, sampling_for, train
 
-    defaults = POSE_SAMPLING if backbone is Backbone.pose else SamplingConfig()
     config = TrainConfig(
         manifest=manifest,
         out=out,
@@ -79,8 +68,7 @@ def train_command(
         head=head,
         epochs=epochs,
         batch_size=batch_size,
-        sampling=SamplingConfig(every_s=every, image_size=image_size or defaults.image_size,
-                                resize=resize or defaults.resize),  # fmt: skip
+        sampling=sampling_for(backbone, every, image_size, resize),
         holdout_group=holdout_group,
         gaps=gaps,
         seed=seed,

@@ -1,9 +1,12 @@
 """`features`: the backbone's features of every span of a manifest, into the cache, here or on a Ray cluster.
 
-The spans come from `plan_extraction`, and `train` fills the cache of its VGG16
-backbone through `backbone_features` too, so a cache computed ahead (on a
-cluster, say) is exactly the one `train` reads: same keys, same format. Keras
-loads only when a function runs: the CLI imports the configs.
+The spans come from `plan_extraction`, and `train` fills the cache of its
+backbone the same way (VGG16 through `backbone_features`, pose through its
+backend's `extract`), so a cache computed ahead (on a cluster, say) is exactly
+the one `train` reads: same keys, same format. Body-pose keypoints are computed
+here only: the estimator follows the person from frame to frame through each
+span, which the Ray engine's chunks of a span would cut (docs/architecture.md).
+Keras loads only when a function runs: the CLI imports the configs.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from gymnos_edge.common.contract import Gaps
+from gymnos_edge.common.contract import Backbone, Gaps
+from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.features.extraction import ExtractionStats, FeatureCache, SpanFeatures, SpanRequest, extract_features
 from gymnos_edge.features.ray_engine import RayOptions, extract_features_ray, require_ray
@@ -36,9 +40,12 @@ class Engine(str, Enum):
 @dataclass(frozen=True)
 class FeaturesConfig:
     manifest: Path
-    weights: str = "imagenet"
-    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    weights: str = "imagenet"  # VGG16 only
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)  # `train.sampling_for(backbone)` as train has it
     seed: int = 0  # of a random backbone (weights "none"), as `train` uses it
+    backbone: Backbone = Backbone.vgg16
+    pose_model: Path | None = None  # pose: folder with the BlazePose files; default: the cache, downloaded once
+    track: bool = True  # pose: as `train --track`
     gaps: Gaps = Gaps.rest  # as `train --gaps`: uncovered time is rest, and its frames are cached too
     cache_dir: Path | None = None  # default: features.default_cache_dir()
     engine: Engine = Engine.local
@@ -130,17 +137,33 @@ def backbone_features(
 
 def compute_features(config: FeaturesConfig, callbacks: FeaturesCallbacks = FeaturesCallbacks()) -> FeaturesResult:
     """Compute (or complete) the feature cache of a manifest, with the backbone `train` would build."""
+    pose = Backbone(config.backbone) is Backbone.pose
+    if pose and Engine(config.engine) is Engine.ray:
+        raise UserError(
+            "--engine ray computes VGG16 features; body-pose keypoints are computed here (--engine local): the "
+            "estimator follows the person frame by frame through each span, which Ray's chunks would cut"
+        )
     if Engine(config.engine) is Engine.ray:
         require_ray(config.ray.address)  # before any heavy work
-    from gymnos_edge.training.classifier import build_backbone
-
     plan = plan_extraction(config.manifest, config.gaps, config.sampling)
-    backbone = build_backbone(plan.sampling.image_size, config.weights, config.seed, len(plan.classes))
-    callbacks.on_plan(len(plan.spans), plan.estimated_frames)
     cache = FeatureCache(config.cache_dir)
-    features = backbone_features(
-        backbone, plan.requests, plan.sampling, cache, config.engine, config.ray, callbacks.on_frames
-    )
+    if pose:
+        from gymnos_edge.training.train import TrainConfig, backend_of
+
+        # Built as `train` builds it (and its checks, such as the estimator's whole frames), so the keys agree.
+        train_config = TrainConfig(manifest=config.manifest, backbone=Backbone.pose, sampling=plan.sampling,
+                                   gaps=config.gaps, pose_model=config.pose_model, track=config.track)  # fmt: skip
+        backend = backend_of(train_config, len(plan.classes))
+        callbacks.on_plan(len(plan.spans), plan.estimated_frames)
+        features = backend.extract(plan.requests, plan.sampling, cache, callbacks.on_frames)
+    else:
+        from gymnos_edge.training.classifier import build_backbone
+
+        backbone = build_backbone(plan.sampling.image_size, config.weights, config.seed, len(plan.classes))
+        callbacks.on_plan(len(plan.spans), plan.estimated_frames)
+        features = backbone_features(
+            backbone, plan.requests, plan.sampling, cache, config.engine, config.ray, callbacks.on_frames
+        )
     return FeaturesResult(
         stats=features.stats,
         frames=sum(len(entry.timestamps) for entry in features.entries),

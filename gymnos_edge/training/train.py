@@ -36,6 +36,14 @@ from gymnos_edge.training.streams import streamed
 POSE_SAMPLING = SamplingConfig(every_s=0.2, image_size=512, resize=ResizePolicy.fit)
 
 
+def sampling_for(
+    backbone: Backbone, every_s: float = 0.2, image_size: int | None = None, resize: ResizePolicy | None = None
+) -> SamplingConfig:
+    """The frames a backbone samples: what is given, else its defaults (VGG16 224 px squashed, pose 512 px fitted)."""
+    defaults = POSE_SAMPLING if Backbone(backbone) is Backbone.pose else SamplingConfig()
+    return SamplingConfig(every_s=every_s, image_size=image_size or defaults.image_size, resize=resize or defaults.resize)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     manifest: Path
