@@ -20,7 +20,8 @@ import numpy as np  # noqa: E402
 
 from gymnos_edge.data.demo import DemoConfig, make_demo_data  # noqa: E402
 from gymnos_edge.export.exporter import ExportOptions, export_run  # noqa: E402
-from gymnos_edge.export.formats import FORMATS, Quantization, Runtime  # noqa: E402
+from gymnos_edge.common.contract import Quantization  # noqa: E402
+from gymnos_edge.export.formats import FORMATS, Runtime  # noqa: E402
 from gymnos_edge.export.frames import synthetic_frames  # noqa: E402
 from gymnos_edge.training.classifier import PREPROCESSING, ModelSpec, build_model  # noqa: E402
 from gymnos_edge.training.run_folder import RunMetadata, save_run  # noqa: E402

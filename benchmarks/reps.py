@@ -160,7 +160,7 @@ def demo_runs(workdir: Path, every_s: float, backbone: Backbone, rep_signal: boo
 
 def demo_exports(run, manifest: Path, workdir: Path) -> Path:
     from gymnos_edge.export.exporter import ExportOptions, export_run
-    from gymnos_edge.export.formats import Quantization
+    from gymnos_edge.common.contract import Quantization
 
     folder = workdir / "export" / run.folder.name
     if not (folder / "metadata.json").is_file():

@@ -13,7 +13,7 @@ from gymnos_edge.bench.runner import BenchConfig, run_bench
 from gymnos_edge.cli.app import app
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.exporter import ExportOptions, export_run
-from gymnos_edge.export.formats import Quantization
+from gymnos_edge.common.contract import Quantization
 from gymnos_edge.sets.smoothing import SmoothingParams
 from helpers import make_untrained_run
 

@@ -17,7 +17,8 @@ from gymnos_edge.export.coreml import convert as coreml_convert
 from gymnos_edge.export.coreml.convert import CoreMLCompression
 from gymnos_edge.export.coreml.spec import float16_smoothing_ops, spec_problems
 from gymnos_edge.export.exporter import ExportOptions, ExportValidationError, export_run
-from gymnos_edge.export.formats import FORMATS, STATE_ATOL, Quantization, markdown_table, tflite_format
+from gymnos_edge.common.contract import Quantization
+from gymnos_edge.export.formats import FORMATS, STATE_ATOL, markdown_table, tflite_format
 from gymnos_edge.export.tflite.convert import convert_tflite
 from gymnos_edge.export.tflite.flatbuffer import operator_names, preprocessing_tensor_names, smoothing_tensor_names
 from gymnos_edge.export.validate import Check, Validation, reference_vectors

@@ -9,7 +9,7 @@ from gymnos_edge.common.contract import POSE_JOINTS, Backbone
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig
 from gymnos_edge.export.exporter import ExportOptions, export_run
-from gymnos_edge.export.formats import Quantization
+from gymnos_edge.common.contract import Quantization
 from gymnos_edge.export.frames import synthetic_keypoints
 from gymnos_edge.features.keypoints import HEAD_FEATURES, MOTION_STATE
 from gymnos_edge.sets.smoothing import state_size
@@ -153,12 +153,13 @@ def test_tflite_replays_python_exactly_along_a_keypoint_sequence(pose_export):
 
 
 @pytest.mark.slow
-def test_tflite_counts_reps_on_the_rep_signal_as_python_does(pose_export):
+@pytest.mark.parametrize("quantization", ["fp32", "fp16"])
+def test_tflite_counts_reps_on_the_rep_signal_as_python_does(pose_export, quantization):
     from gymnos_edge.inference.litert_model import TFLiteModel
     from gymnos_edge.sets.smoothing import smooth_sequence, state_index
 
     run, exported = pose_export
-    model = TFLiteModel(exported.folder / "model_fp32.tflite")
+    model = TFLiteModel(exported.folder / f"model_{quantization}.tflite")  # fp16: its weights in half precision
     keypoints = synthetic_keypoints(60, seed=5)
     state, states = model.initial_state(), []
     for frame in keypoints:
@@ -168,7 +169,7 @@ def test_tflite_counts_reps_on_the_rep_signal_as_python_does(pose_export):
     model.reset()
     outputs = model.keypoint_outputs(keypoints)
     expected = smooth_sequence(outputs.probs, model.smoothing, model.rest_class, outputs.rep_signal).states
-    np.testing.assert_allclose(np.stack(states), expected, atol=1e-4)
+    np.testing.assert_allclose(np.stack(states), expected, atol=1e-5)
     baseline = state_index(model.n_outputs, "rep_baseline")
     log_odds = smooth_sequence(outputs.probs, model.smoothing, model.rest_class).states
     assert not np.allclose(expected[:, baseline], log_odds[:, baseline], atol=1e-2)  # it is not the log-odds

@@ -73,7 +73,7 @@ def test_bad_model_paths_are_clear(tmp_path, make_video):
 @pytest.mark.slow
 def test_predict_with_an_exported_tflite_shows_what_the_phone_shows(tiny_run, demo_manifest, tmp_path):
     from gymnos_edge.export.exporter import ExportOptions, export_run
-    from gymnos_edge.export.formats import Quantization
+    from gymnos_edge.common.contract import Quantization
     from gymnos_edge.data.sampler import sample_frames
     from gymnos_edge.inference.litert_model import TFLiteModel
 

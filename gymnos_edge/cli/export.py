@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from gymnos_edge.cli.support import console, errors, user_errors
-from gymnos_edge.export.formats import FORMATS, Quantization, Runtime
+from gymnos_edge.common.contract import Quantization
+from gymnos_edge.export.formats import FORMATS, Runtime
 
 
 class CoreMLWeights(str, Enum):

@@ -62,6 +62,16 @@ SMOOTH_STEP = "smooth_step"  # TFLite signature: probs + state → the state mac
 EMBEDDED_METADATA = "gymnos_edge"  # name of the metadata entry embedded in every exported .tflite
 
 
+class Quantization(str, Enum):
+    """How a TFLite file's classifier numbers are stored (its metadata's `quantization`); the smoothing step
+    always stays float32."""
+
+    fp32 = "fp32"
+    fp16 = "fp16"  # the weights of convolutions, dense layers and matrix products in half precision
+    dynamic = "dynamic"
+    int8 = "int8"
+
+
 class Backbone(str, Enum):
     """What turns a frame into the features a head classifies."""
 

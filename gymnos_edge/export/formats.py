@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from gymnos_edge.common.contract import Quantization
 from gymnos_edge.common.errors import UserError
 
 COREML_PACKAGE = "GymnosEdge.mlpackage"
@@ -18,15 +19,6 @@ COREML_PALETTE_BITS = (1, 2, 3, 4, 6, 8)  # what Core ML's lookup-table weights 
 # The smoothing state runs in float32 in every format, so it must match the Python
 # reference to float32 rounding, whatever happens to the classifier's weights.
 STATE_ATOL = 1e-5
-
-
-class Quantization(str, Enum):
-    """How the TFLite classifier's numbers are stored; the smoothing step always stays float32."""
-
-    fp32 = "fp32"
-    fp16 = "fp16"
-    dynamic = "dynamic"
-    int8 = "int8"
 
 
 class Runtime(str, Enum):

@@ -28,8 +28,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gymnos_edge.export.formats import STATE_ATOL, ExportFormat, Quantization
-from gymnos_edge.features.rep_signal import rep_signal
+from gymnos_edge.export.formats import STATE_ATOL, ExportFormat
+from gymnos_edge.features.rep_signal import rep_signal, stored_weights
 from gymnos_edge.sets.smoothing import SmoothingParams, initial_state, smooth_sequence, step
 from gymnos_edge.inference.litert_model import Step, TFLiteModel
 from gymnos_edge.sets.shared_vectors import CASES, MAX_DRAWS, Block, close_calls, draw_probs
@@ -121,10 +121,7 @@ class Reference:
         weights in half precision (and computes in float32), every other format keeps them float32."""
         if self.rep_weights is None or self.rep_features is None:
             return None
-        weights = self.rep_weights
-        if fmt.quantization == Quantization.fp16.value:
-            weights = weights.astype(np.float16).astype(np.float32)
-        return rep_signal(self.rep_features[frame : frame + 1], weights)
+        return rep_signal(self.rep_features[frame : frame + 1], stored_weights(self.rep_weights, fmt.quantization))
 
 
 def reference_vectors(

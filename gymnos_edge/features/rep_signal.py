@@ -27,6 +27,7 @@ import numpy as np
 
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.numpy_ops import NUMPY_OPS
+from gymnos_edge.common.contract import Quantization
 from gymnos_edge.features.keypoints import N_FEATURES, no_pose
 
 REP_FEATURES = N_FEATURES - 1  # every pose feature but the no-pose flag
@@ -99,6 +100,14 @@ def rep_weights_of(pose: dict, n_outputs: int, source: str | object) -> np.ndarr
     if "rep_signal" not in pose:
         return None
     return RepProjection.from_dict(pose["rep_signal"], n_outputs, str(source)).weights
+
+
+def stored_weights(weights: np.ndarray, quantization: str | None) -> np.ndarray:
+    """The weights as an exported file computes with them: an fp16 file stores them in half precision (and
+    computes in float32); every other file, and a Keras model (`quantization` None), keeps them float32."""
+    if quantization == Quantization.fp16.value:
+        return np.asarray(weights, np.float16).astype(np.float32)
+    return np.asarray(weights, np.float32)
 
 
 def rep_signal(features: Any, weights: Any, ops: Any = NUMPY_OPS) -> Any:

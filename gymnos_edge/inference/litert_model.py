@@ -35,7 +35,7 @@ from gymnos_edge.common.native_path import native_name
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig, resize_frame
 from gymnos_edge.features.keypoints import pose_features
-from gymnos_edge.features.rep_signal import rep_signal, rep_weights_of
+from gymnos_edge.features.rep_signal import rep_signal, rep_weights_of, stored_weights
 from gymnos_edge.inference.predict import FrameOutputs
 from gymnos_edge.sets.smoothing import SmoothingParams, renamed_legacy_keys, state_size
 
@@ -77,7 +77,9 @@ class TFLiteModel:
         self._outputs = self.metadata["outputs"]
         self._invoked = False
         # A pose export that counts reps on a rep signal: its weights, checked once (None: the log-odds).
-        self._rep_weights = rep_weights_of(self.pose, self.n_outputs, self.path) if self.is_pose else None
+        weights = rep_weights_of(self.pose, self.n_outputs, self.path) if self.is_pose else None
+        # as the graph computes with them: an fp16 file's are half precision
+        self._rep_weights = None if weights is None else stored_weights(weights, self.quantization)
         self._carried = self.initial_state()
 
     @property
@@ -193,7 +195,7 @@ class TFLiteModel:
 
     def keypoint_outputs(self, keypoints: np.ndarray) -> FrameOutputs:
         """Probabilities of consecutive frames' keypoints, the state carried on from the last call, and the rep
-        signal the graph counts on (the same function of the keypoints, in NumPy)."""
+        signal the graph counts on (the same function of the keypoints and of the weights as the file stores them, in NumPy)."""
         probs = []
         for frame in keypoints:
             result = self.step(frame, self._carried)

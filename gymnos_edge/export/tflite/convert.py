@@ -42,7 +42,7 @@ import numpy as np
 from gymnos_edge.common.contract import IMAGE, KEYPOINTS, PROBS, SERVING, SMOOTH_STEP, STATE
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
-from gymnos_edge.export.formats import Quantization
+from gymnos_edge.common.contract import Quantization
 from gymnos_edge.export.tflite.flatbuffer import (
     embed_metadata,
     preprocessing_tensor_names,
