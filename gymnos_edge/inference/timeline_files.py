@@ -92,6 +92,8 @@ def plot_timeline(prediction: Prediction, target: Path) -> None:
                                 (axes[1], prediction.smoothed, "smoothed, with the sets a phone shows")):  # fmt: skip
         for i, label in enumerate(prediction.labels):
             axis.plot(prediction.times, values[:, i], color=colours(i), label=label, linewidth=1.2)
+        if prediction.rest_class:  # the trained rest output, last: what takes over between sets
+            axis.plot(prediction.times, values[:, -1], color="grey", linestyle="--", label=REST_LABEL, linewidth=1)
         axis.set_ylim(0, 1.02)
         axis.set_ylabel("probability")
         axis.set_title(title, loc="left", fontsize=10)
