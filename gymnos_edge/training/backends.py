@@ -65,8 +65,8 @@ def vgg16_backend(image_size: int, weights: str, seed: int, n_classes: int) -> B
 
 # The pose rep signal is in within-set standard deviations (`features.rep_signal`), not log-odds. Its band
 # follows the lifter: 0.8 of the signal's recent mean swing (over about a rep), because lifters in gyms the
-# model never saw move less along a direction learnt elsewhere (real footage: a fixed band of 0.5 counted
-# sets of 19 and 12 fast squats as 1 and 4; docs/smoothing.md, "Counting reps").
+# model never saw move less along a direction learnt elsewhere (real footage: a fixed band of 0.5 counts
+# sets of 19 and 12 fast squats as 0 and 1, this band as 17 and 11; docs/smoothing.md, "Counting reps").
 POSE_REP_SMOOTHING = {"rep_hysteresis": 0.8, "rep_gain_tau_s": 2.0}
 
 
