@@ -313,18 +313,10 @@ def real_pose_section(manifest: Path, workdir: Path, rep_signal: bool = False) -
         folds.append(group)
     section = {"groups": folds, "row": row_of("keras (pose)", results).to_dict()}
     if rep_signal:
-        fixed = [replace(r, prediction=_counted_with(r.prediction, FIXED_BAND)) for r in results]
+        fixed = [replace(r, prediction=r.prediction.resmoothed(replace(r.prediction.params, **FIXED_BAND)))
+                 for r in results]  # fmt: skip
         section["fixed_band_row"] = row_of("keras (pose), fixed band 0.5", fixed).to_dict()
     return section
-
-
-def _counted_with(prediction, changes: dict):
-    """The same probabilities and rep signal through the state machine with other smoothing parameters."""
-    from gymnos_edge.inference.predict import prediction_from_probs
-
-    p = prediction
-    return prediction_from_probs(p.video, p.labels, p.times, p.probs, replace(p.params, **changes), p.rest_class,
-                                 p.rep_signal)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- output

@@ -18,7 +18,7 @@ from gymnos_edge.common.contract import DEFAULT_RUN, REST_LABEL
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.manifest import ManifestCheck, require_valid
 from gymnos_edge.evaluation.set_metrics import AggregateMetrics, aggregate, evaluate_sequence
-from gymnos_edge.inference.predict import FrameModel, Prediction, predict_video, prediction_from_probs
+from gymnos_edge.inference.predict import FrameModel, Prediction, predict_video
 from gymnos_edge.sets.smoothing import SmoothingParams
 
 
@@ -130,18 +130,11 @@ def predict_split(
 def score(results: Sequence[VideoResult], split: str, params: SmoothingParams | None = None) -> Evaluation:
     """Score predictions; with `params`, re-smooth the same probabilities first (for tuning)."""
     if params is not None:
-        results = [replace(r, prediction=_resmoothed(r.prediction, params)) for r in results]
+        results = [replace(r, prediction=r.prediction.resmoothed(params)) for r in results]
     raw, smoothed = _metrics(results)
     groups = sorted({r.group for r in results})
     per_group = {g: _metrics([r for r in results if r.group == g]) for g in groups}
     return Evaluation(split, raw, smoothed, per_group, tuple(results))
-
-
-def _resmoothed(prediction: Prediction, params: SmoothingParams) -> Prediction:
-    return prediction_from_probs(
-        prediction.video, prediction.labels, prediction.times, prediction.probs, params, prediction.rest_class,
-        prediction.rep_signal,
-    )
 
 
 def _metrics(results: Sequence[VideoResult]) -> tuple[AggregateMetrics, AggregateMetrics]:

@@ -27,11 +27,10 @@ from gymnos_edge.export.artifacts import (
     write_artifacts,
 )
 from gymnos_edge.export.coreml.convert import CoreMLCompression
-from gymnos_edge.common.contract import Quantization
 from gymnos_edge.export.formats import ExportFormat, Runtime, coreml_format, tflite_format
 from gymnos_edge.export.frames import manifest_frames, synthetic_frames, synthetic_keypoints
 from gymnos_edge.export.validate import Reference, Validation, reference_vectors, validate_coreml, validate_tflite
-from gymnos_edge.common.contract import DEFAULT_RUN, EXPORT_DIR
+from gymnos_edge.common.contract import DEFAULT_RUN, EXPORT_DIR, Quantization
 from gymnos_edge.training.run_folder import Run, RunMetadata, load_run
 
 _POSE_SEQUENCE = 36

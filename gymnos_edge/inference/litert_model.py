@@ -76,9 +76,9 @@ class TFLiteModel:
         self._inputs = self.metadata["inputs"]
         self._outputs = self.metadata["outputs"]
         self._invoked = False
-        # A pose export that counts reps on a rep signal: its weights, checked once (None: the log-odds).
+        # A pose export that counts reps on a rep signal: its weights, checked once and as the graph computes
+        # with them (an fp16 file's in half precision); None: the log-odds.
         weights = rep_weights_of(self.pose, self.n_outputs, self.path) if self.is_pose else None
-        # as the graph computes with them: an fp16 file's are half precision
         self._rep_weights = None if weights is None else stored_weights(weights, self.quantization)
         self._carried = self.initial_state()
 
@@ -195,7 +195,8 @@ class TFLiteModel:
 
     def keypoint_outputs(self, keypoints: np.ndarray) -> FrameOutputs:
         """Probabilities of consecutive frames' keypoints, the state carried on from the last call, and the rep
-        signal the graph counts on (the same function of the keypoints and of the weights as the file stores them, in NumPy)."""
+        signal the graph counts on (the same function of the keypoints, and of the weights as the file stores
+        them, in NumPy)."""
         probs = []
         for frame in keypoints:
             result = self.step(frame, self._carried)

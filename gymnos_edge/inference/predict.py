@@ -61,6 +61,12 @@ class Prediction:
         """Per-frame argmax; with a trained rest class its index K is rest, as in `shown`."""
         return np.argmax(self.probs, axis=1)
 
+    def resmoothed(self, params: SmoothingParams) -> "Prediction":
+        """The same probabilities and rep signal through the state machine with other parameters."""
+        return prediction_from_probs(
+            self.video, self.labels, self.times, self.probs, params, self.rest_class, self.rep_signal
+        )
+
 
 def predict_video(
     video: Path | str,

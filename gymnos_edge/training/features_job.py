@@ -153,17 +153,17 @@ def compute_features(config: FeaturesConfig, callbacks: FeaturesCallbacks = Feat
         # Built as `train` builds it (and its checks, such as the estimator's whole frames), so the keys agree.
         train_config = TrainConfig(manifest=config.manifest, backbone=Backbone.pose, sampling=plan.sampling,
                                    gaps=config.gaps, pose_model=config.pose_model, track=config.track)  # fmt: skip
-        backend = backend_of(train_config, len(plan.classes))
-        callbacks.on_plan(len(plan.spans), plan.estimated_frames)
-        features = backend.extract(plan.requests, plan.sampling, cache, callbacks.on_frames)
+        extract = backend_of(train_config, len(plan.classes)).extract
     else:
         from gymnos_edge.training.classifier import build_backbone
 
         backbone = build_backbone(plan.sampling.image_size, config.weights, config.seed, len(plan.classes))
-        callbacks.on_plan(len(plan.spans), plan.estimated_frames)
-        features = backbone_features(
-            backbone, plan.requests, plan.sampling, cache, config.engine, config.ray, callbacks.on_frames
-        )
+
+        def extract(requests, sampling, cache, on_frames) -> BackboneFeatures:
+            return backbone_features(backbone, requests, sampling, cache, config.engine, config.ray, on_frames)
+
+    callbacks.on_plan(len(plan.spans), plan.estimated_frames)  # once the backbone is built: its errors come first
+    features = extract(plan.requests, plan.sampling, cache, callbacks.on_frames)
     return FeaturesResult(
         stats=features.stats,
         frames=sum(len(entry.timestamps) for entry in features.entries),

@@ -39,10 +39,9 @@ from typing import Any, Callable, Iterator
 import keras
 import numpy as np
 
-from gymnos_edge.common.contract import IMAGE, KEYPOINTS, PROBS, SERVING, SMOOTH_STEP, STATE
+from gymnos_edge.common.contract import IMAGE, KEYPOINTS, PROBS, SERVING, SMOOTH_STEP, STATE, Quantization
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
-from gymnos_edge.common.contract import Quantization
 from gymnos_edge.export.tflite.flatbuffer import (
     embed_metadata,
     preprocessing_tensor_names,
