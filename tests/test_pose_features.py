@@ -130,3 +130,31 @@ def test_the_graph_computes_the_same_features_and_motion():
 @pytest.mark.parametrize("count", [0, 1])
 def test_short_sequences(count):
     assert head_inputs(np.zeros((count, 17, 3), np.float32), 0.2).shape == (count, HEAD_FEATURES)
+
+
+def test_left_and_right_are_named_as_facing_the_camera_however_the_estimator_named_them():
+    from gymnos_edge.features.keypoints import FACING_MARGIN, PARTNER, facing_the_camera
+
+    left, right = JOINT["left_shoulder"], JOINT["right_shoulder"]
+    bodies = _bodies(48)
+    hips = bodies[:, [JOINT["left_hip"], JOINT["right_hip"]], :2].mean(axis=1)
+    torso = np.linalg.norm(bodies[:, [left, right], :2].mean(axis=1) - hips, axis=1)
+    bodies = bodies[np.abs(bodies[:, left, 0] - bodies[:, right, 0]) > 1.2 * FACING_MARGIN * torso]  # a front or back view
+    named_from_behind = bodies[:, left, 0] < bodies[:, right, 0]
+    assert 0 < named_from_behind.sum() < len(bodies)  # the synthetic estimator names some frames either way
+    bodies[named_from_behind] = bodies[named_from_behind][:, PARTNER]  # facing: the left shoulder on the image's right
+    from_behind = bodies[:, PARTNER]  # the same positions, the names the other way round
+    np.testing.assert_array_equal(facing_the_camera(from_behind), bodies)
+    np.testing.assert_array_equal(pose_features(from_behind), pose_features(bodies))
+    # A naming that switches from frame to frame is no motion.
+    switching = np.where((np.arange(len(bodies)) % 2 == 1)[:, None, None], from_behind, bodies)
+    np.testing.assert_array_equal(head_inputs(switching, 0.2), head_inputs(bodies, 0.2))
+    # With a shoulder unseen there is nothing to tell the sides by: the estimator's names stay.
+    one_shoulder = from_behind.copy()
+    one_shoulder[:, JOINT["right_shoulder"], 2] = MIN_CONFIDENCE / 2
+    np.testing.assert_array_equal(facing_the_camera(one_shoulder), one_shoulder)
+    # Nor in a side view, where the shoulders overlap: near and far side keep the estimator's names.
+    side = from_behind.copy()
+    middle = (side[:, left, 0] + side[:, right, 0]) / 2
+    side[:, left, 0], side[:, right, 0] = middle - 0.005, middle + 0.005
+    np.testing.assert_array_equal(facing_the_camera(side), side)

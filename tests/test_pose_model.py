@@ -113,6 +113,22 @@ def test_a_pose_model_fed_other_estimator_files_is_refused(pose_run, tmp_path, p
         open_frame_model(result.run.folder, pose_model=tmp_path)
 
 
+def test_a_pose_run_of_other_pose_features_is_refused_not_misread(pose_run, tmp_path):
+    import json
+    import shutil
+
+    from gymnos_edge.training.run_folder import load_run
+
+    _, result = pose_run
+    older = tmp_path / "older"
+    shutil.copytree(result.run.folder, older)
+    metadata = json.loads((older / "metadata.json").read_text())
+    metadata["preprocessing"] = "per joint: (x, y − hip midpoint) / torso length"  # features before a change
+    (older / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(UserError, match="other pose features.*train it again"):
+        load_run(older)
+
+
 # Its users are marked slow: the fast tier trains and predicts with the pose model, exports none.
 @pytest.fixture(scope="module")
 def pose_export(pose_run):

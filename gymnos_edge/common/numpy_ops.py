@@ -36,6 +36,7 @@ class _NumpyOps:
     expand_dims = staticmethod(np.expand_dims)
     matmul = staticmethod(np.matmul)
     transpose = staticmethod(np.transpose)
+    take = staticmethod(np.take)
 
     @staticmethod
     def arange(n: int, dtype: str) -> np.ndarray:

@@ -8,6 +8,10 @@ The rests between sets hold what people do there, not only standing still:
 walking across or out of the frame, turning sideways, arms hanging or swinging,
 bending down, stretching the arms overhead (which looks a little like a press)
 and moments with nobody in frame. One video of each gym is rest only.
+
+The figures have a face: a pose estimator tells a person's left from right by
+it, and without one BlazePose named the figures' sides as seen from behind in
+most frames, switching back and forth.
 """
 
 from __future__ import annotations
@@ -228,6 +232,22 @@ def _draw_resting(frame: np.ndarray, look: _Look, segment: _Segment, t: float) -
     _draw_figure(frame, look, REST, 0.0, shift, arms=arms, arm_wave=wave, bend=bend, width=width)
 
 
+def _draw_face(frame: np.ndarray, head: tuple[int, int], radius: int, width: float) -> None:
+    """Eyes, nose and mouth, squeezed towards the middle as the figure turns sideways.
+
+    A pose estimator tells a person's left from right by the face; without one it
+    may name the sides either way round from frame to frame.
+    """
+    cx, cy = head
+    eye_dx, eye_r = max(1, round(0.4 * radius * width)), max(1, round(0.16 * radius))
+    for side in (-1, 1):
+        cv2.circle(frame, (cx + side * eye_dx, cy - round(0.2 * radius)), eye_r, (25, 25, 25), -1)
+    cv2.line(frame, (cx, cy - round(0.05 * radius)), (cx, cy + round(0.2 * radius)), (120, 80, 60), max(1, eye_r // 2))
+    mouth_dx = max(1, round(0.3 * radius * width))
+    cv2.line(frame, (cx - mouth_dx, cy + round(0.45 * radius)), (cx + mouth_dx, cy + round(0.45 * radius)),
+             (90, 30, 30), max(1, eye_r // 2))  # fmt: skip
+
+
 def _draw_figure(
     frame: np.ndarray,
     look: _Look,
@@ -271,6 +291,7 @@ def _draw_figure(
     )
     cv2.fillPoly(frame, [torso], look.shirt)
     cv2.circle(frame, head, head_r, look.skin, -1)
+    _draw_face(frame, head, head_r, width)
 
     for side in (-1, 1):
         shoulder = (cx + side * 0.08 * s * width, shoulder_y + 4)

@@ -17,6 +17,7 @@ import numpy as np
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.manifest import require_valid
 from gymnos_edge.data.sampler import SamplingConfig, sample_frames
+from gymnos_edge.features.keypoints import PARTNER
 
 
 def manifest_frames(manifest: Path | str, sampling: SamplingConfig, count: int) -> np.ndarray:
@@ -59,7 +60,7 @@ def synthetic_frames(size: int, count: int, seed: int = 0) -> np.ndarray:
 # A person standing facing the camera, in frame units (x, y of each of POSE_JOINTS).
 _STANDING = np.array([
     (0.50, 0.20), (0.52, 0.18), (0.48, 0.18), (0.54, 0.19), (0.46, 0.19),
-    (0.57, 0.28), (0.43, 0.28), (0.60, 0.38), (0.40, 0.38), (0.61, 0.47), (0.39, 0.47),
+    (0.61, 0.28), (0.39, 0.28), (0.63, 0.38), (0.37, 0.38), (0.62, 0.47), (0.38, 0.47),
     (0.55, 0.50), (0.45, 0.50), (0.56, 0.65), (0.44, 0.65), (0.56, 0.80), (0.44, 0.80),
 ], np.float32)  # fmt: skip
 
@@ -68,9 +69,11 @@ def synthetic_keypoints(count: int, seed: int = 0) -> np.ndarray:
     """A deterministic (count, 17, 3) keypoint sequence for validating a pose model's export.
 
     A body that moves, bends its knees and raises its arms, drifts and changes size, with
-    confidences on both sides of the seen/unseen threshold, joints missing, and frames with nobody:
-    every branch of the features and the motion state is exercised.
+    confidences on both sides of the seen/unseen threshold, joints missing, frames where the
+    estimator named left and right the other way round, and frames with nobody: every branch of
+    the features and the motion state is exercised.
     """
+
     rng = np.random.default_rng(seed)
     keypoints = np.zeros((count, len(_STANDING), 3), np.float32)
     for t in range(count):
@@ -86,6 +89,8 @@ def synthetic_keypoints(count: int, seed: int = 0) -> np.ndarray:
         keypoints[t, :, :2], keypoints[t, :, 2] = body, confidence
         missing = rng.random(len(body)) < 0.1
         keypoints[t, missing] = 0.0
+        if t % 5 == 2:
+            keypoints[t] = keypoints[t, PARTNER]  # the same positions, left and right named as from behind
         if t % 9 == 4:
             keypoints[t] = 0.0  # nobody in the frame
     return keypoints

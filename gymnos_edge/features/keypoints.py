@@ -4,7 +4,8 @@ Written once against an array namespace, like the state machine: NumPy here and
 in training, `keras.ops` inside every exported graph, so a phone feeds the raw
 keypoints of its own estimator and nobody re-implements this by hand.
 
-Per joint (in the order of `POSE_JOINTS`): (x, y) minus the hip midpoint,
+First left and right are named as for a person facing the camera
+(`facing_the_camera`). Then per joint (in the order of `POSE_JOINTS`): (x, y) minus the hip midpoint,
 divided by the torso length (hip midpoint to shoulder midpoint), and whether
 the joint was seen (confidence ≥ `MIN_CONFIDENCE`, 1 or 0; unseen joints get
 (0, 0)). A last feature flags "no pose": nobody found, or no hip or no shoulder
@@ -26,10 +27,13 @@ from gymnos_edge.common.numpy_ops import NUMPY_OPS
 MIN_CONFIDENCE = 0.5
 MIN_TORSO = 0.02  # in frame units: a torso shorter than 2 % of the frame cannot give a scale
 MAX_OFFSET = 6.0  # torso lengths; farther points are estimator failures, clipped so they cannot dominate
+FACING_MARGIN = 0.6  # torso lengths between the shoulders before their left-right order names the sides
 N_JOINTS = len(POSE_JOINTS)
 FEATURES_PER_JOINT = 3  # x, y relative to the hips in torso lengths, seen
 N_FEATURES = N_JOINTS * FEATURES_PER_JOINT + 1  # + the no-pose flag
 NORMALISATION = (
+    "left and right named as facing the camera (joints swap names with their partners where the left shoulder "
+    f"is more than {FACING_MARGIN:g} torso lengths left of the right one); "
     f"per joint: (x, y − hip midpoint) / torso length (hip midpoint → shoulder midpoint), clipped to "
     f"±{MAX_OFFSET:g}, and seen (confidence ≥ {MIN_CONFIDENCE:g}); unseen joints (0, 0, 0); last feature 1 = "
     "no pose (no hip or no shoulder seen, or torso < "
@@ -39,14 +43,57 @@ NORMALISATION = (
 _JOINT = {name: index for index, name in enumerate(POSE_JOINTS)}
 _HIPS = (_JOINT["left_hip"], _JOINT["right_hip"])
 _SHOULDERS = (_JOINT["left_shoulder"], _JOINT["right_shoulder"])
+# Each joint's partner on the other side of the body (the nose is its own).
+PARTNER = [POSE_JOINTS.index(name.replace("left", "\0").replace("right", "left").replace("\0", "right")) for name in POSE_JOINTS]
 
 
 def pose_features(keypoints: Any, ops: Any = NUMPY_OPS) -> Any:
     """(N, 17, 3) keypoints (x, y in 0..1 of the frame, confidence) → (N, `N_FEATURES`) float32 features."""
     if ops is NUMPY_OPS:
         keypoints = np.asarray(keypoints, np.float32)
-    x, y, confidence = keypoints[:, :, 0], keypoints[:, :, 1], keypoints[:, :, 2]
-    seen = ops.cast(ops.greater_equal(confidence, MIN_CONFIDENCE), "float32")
+    keypoints = facing_the_camera(keypoints, ops)
+    x, y, seen = _seen_joints(keypoints, ops)
+    hip_x, hip_y, torso, posed = _torso(x, y, seen, ops)
+    scale = ops.maximum(torso, MIN_TORSO)
+    keep = seen * ops.expand_dims(posed, -1)
+    relative_x = ops.clip((x - ops.expand_dims(hip_x, -1)) / ops.expand_dims(scale, -1), -MAX_OFFSET, MAX_OFFSET)
+    relative_y = ops.clip((y - ops.expand_dims(hip_y, -1)) / ops.expand_dims(scale, -1), -MAX_OFFSET, MAX_OFFSET)
+    per_joint = ops.stack([relative_x * keep, relative_y * keep, keep], -1)
+    flat = ops.reshape(per_joint, (-1, N_JOINTS * FEATURES_PER_JOINT))
+    return ops.concatenate([flat, ops.expand_dims(1.0 - posed, -1)], -1)
+
+
+def facing_the_camera(keypoints: Any, ops: Any = NUMPY_OPS) -> Any:
+    """The same (N, 17, 3) keypoints with left and right named as for a person facing the camera.
+
+    Facing the camera, a person's left shoulder is on the image's right. An estimator cannot
+    always tell a front view from a back view (nor can it on a figure without a face), and may
+    switch its left and right from one frame to the next; the motion features would read each
+    switch as both arms jumping across the body. So where both shoulders are seen and the left one
+    lies left of the right one by more than `FACING_MARGIN` torso lengths, every joint swaps names
+    with its partner: the positions stay, only the naming is made the same for every frame. In a
+    side view the shoulders overlap, and the estimator's own naming (near and far side) stays.
+    """
+    x, y, seen = _seen_joints(keypoints, ops)
+    _, _, torso, _ = _torso(x, y, seen, ops)
+    left, right = _SHOULDERS
+    apart = ops.greater(x[:, right] - x[:, left], FACING_MARGIN * ops.maximum(torso, MIN_TORSO))
+    swap = ops.cast(ops.logical_and(ops.greater_equal(seen[:, left] + seen[:, right], 2.0), apart), "float32")
+    swap = ops.expand_dims(ops.expand_dims(swap, -1), -1)
+    return keypoints * (1.0 - swap) + ops.take(keypoints, PARTNER, axis=1) * swap  # exact for swap 0 or 1
+
+
+def _seen_joints(keypoints: Any, ops: Any) -> tuple[Any, Any, Any]:
+    """x, y and seen (1 or 0) of every joint, each (N, 17)."""
+    confidence = keypoints[:, :, 2]
+    return keypoints[:, :, 0], keypoints[:, :, 1], ops.cast(ops.greater_equal(confidence, MIN_CONFIDENCE), "float32")
+
+
+def _torso(x: Any, y: Any, seen: Any, ops: Any) -> tuple[Any, Any, Any, Any]:
+    """The hip midpoint (x, y), the torso's length and whether there is a pose to measure, each (N,).
+
+    Midpoints of the seen joints of a pair, so the same whichever way left and right are named.
+    """
 
     def midpoint(a: int, b: int) -> tuple[Any, Any, Any]:
         weight = seen[:, a] + seen[:, b]
@@ -65,13 +112,7 @@ def pose_features(keypoints: Any, ops: Any = NUMPY_OPS) -> Any:
         ),
         "float32",
     )
-    scale = ops.maximum(torso, MIN_TORSO)
-    keep = seen * ops.expand_dims(posed, -1)
-    relative_x = ops.clip((x - ops.expand_dims(hip_x, -1)) / ops.expand_dims(scale, -1), -MAX_OFFSET, MAX_OFFSET)
-    relative_y = ops.clip((y - ops.expand_dims(hip_y, -1)) / ops.expand_dims(scale, -1), -MAX_OFFSET, MAX_OFFSET)
-    per_joint = ops.stack([relative_x * keep, relative_y * keep, keep], -1)
-    flat = ops.reshape(per_joint, (-1, N_JOINTS * FEATURES_PER_JOINT))
-    return ops.concatenate([flat, ops.expand_dims(1.0 - posed, -1)], -1)
+    return hip_x, hip_y, torso, posed
 
 
 def no_pose(features: np.ndarray) -> np.ndarray:
@@ -119,15 +160,12 @@ def motion_sequence(features: np.ndarray, alpha: float, state: np.ndarray | None
     return inputs, state[0]
 
 
-_MIRROR = [POSE_JOINTS.index(name.replace("left", "\0").replace("right", "left").replace("\0", "right")) for name in POSE_JOINTS]
-
-
 def mirrored(keypoints: np.ndarray) -> np.ndarray:
     """The same frames flipped left to right: x → 1 − x and each left joint swapped with its right one.
 
     Training adds these so the head does not learn which way a person happened to face the camera.
     """
-    flipped = np.array(keypoints, np.float32)[:, _MIRROR]
+    flipped = np.array(keypoints, np.float32)[:, PARTNER]
     flipped[:, :, 0] = np.where(flipped[:, :, 2] > 0, 1.0 - flipped[:, :, 0], 0.0)
     return flipped
 

@@ -23,6 +23,7 @@ from gymnos_edge.common.atomic import atomic_path, write_json
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.jsonfile import check_fields, read_json
 from gymnos_edge.data.sampler import FRAMES_MIRRORED, SamplingConfig
+from gymnos_edge.features.keypoints import NORMALISATION
 from gymnos_edge.sets.smoothing import SmoothingParams
 
 MODEL_FILE = "model.keras"
@@ -170,6 +171,11 @@ def load_run(folder: Path | str = DEFAULT_RUN) -> Run:
     run = Run(folder.resolve(), RunMetadata.from_dict(values, str(meta_path)))
     if not run.model_path.is_file():
         raise UserError(f"{folder}: {MODEL_FILE} is missing; the run is incomplete, train it again")
+    if run.metadata.is_pose and run.metadata.preprocessing != NORMALISATION:
+        raise UserError(
+            f"{meta_path}: this pose model learnt from other pose features than this version computes "
+            f"({run.metadata.preprocessing!r}); train it again"
+        )
     return run
 
 
