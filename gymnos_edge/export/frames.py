@@ -73,7 +73,6 @@ def synthetic_keypoints(count: int, seed: int = 0) -> np.ndarray:
     estimator named left and right the other way round, and frames with nobody: every branch of
     the features and the motion state is exercised.
     """
-
     rng = np.random.default_rng(seed)
     keypoints = np.zeros((count, len(_STANDING), 3), np.float32)
     for t in range(count):

@@ -51,9 +51,9 @@ def pose_features(keypoints: Any, ops: Any = NUMPY_OPS) -> Any:
     """(N, 17, 3) keypoints (x, y in 0..1 of the frame, confidence) → (N, `N_FEATURES`) float32 features."""
     if ops is NUMPY_OPS:
         keypoints = np.asarray(keypoints, np.float32)
-    keypoints = facing_the_camera(keypoints, ops)
     x, y, seen = _seen_joints(keypoints, ops)
-    hip_x, hip_y, torso, posed = _torso(x, y, seen, ops)
+    hip_x, hip_y, torso, posed = _torso(x, y, seen, ops)  # the same whichever way the sides are named
+    x, y, seen = _seen_joints(_renamed(keypoints, _named_from_behind(x, seen, torso, ops), ops), ops)
     scale = ops.maximum(torso, MIN_TORSO)
     keep = seen * ops.expand_dims(posed, -1)
     relative_x = ops.clip((x - ops.expand_dims(hip_x, -1)) / ops.expand_dims(scale, -1), -MAX_OFFSET, MAX_OFFSET)
@@ -76,9 +76,18 @@ def facing_the_camera(keypoints: Any, ops: Any = NUMPY_OPS) -> Any:
     """
     x, y, seen = _seen_joints(keypoints, ops)
     _, _, torso, _ = _torso(x, y, seen, ops)
+    return _renamed(keypoints, _named_from_behind(x, seen, torso, ops), ops)
+
+
+def _named_from_behind(x: Any, seen: Any, torso: Any, ops: Any) -> Any:
+    """(N,) 1 where both shoulders are seen and the left lies over `FACING_MARGIN` torsos left of the right."""
     left, right = _SHOULDERS
     apart = ops.greater(x[:, right] - x[:, left], FACING_MARGIN * ops.maximum(torso, MIN_TORSO))
-    swap = ops.cast(ops.logical_and(ops.greater_equal(seen[:, left] + seen[:, right], 2.0), apart), "float32")
+    return ops.cast(ops.logical_and(ops.greater_equal(seen[:, left] + seen[:, right], 2.0), apart), "float32")
+
+
+def _renamed(keypoints: Any, swap: Any, ops: Any) -> Any:
+    """(N, 17, 3) keypoints whose joints swap names with their partners where `swap` (N,) is 1."""
     swap = ops.expand_dims(ops.expand_dims(swap, -1), -1)
     return keypoints * (1.0 - swap) + ops.take(keypoints, PARTNER, axis=1) * swap  # exact for swap 0 or 1
 
