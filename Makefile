@@ -15,11 +15,12 @@ install: $(STAMP)
 
 # The demo runs the body-pose path: BlazePose (fetched once from PyPI by pose-models) finds the
 # joints, a small head learns the exercises from them, which is what works in a gym the model has
-# never seen (README, "Real footage"); --tune-smoothing picks the state machine's thresholds on
-# training gyms held out in turn. Pose heads are a few kB, so there is no int8 export.
+# never seen (README, "Real footage"); --motion-window auto (how long the motion features remember)
+# and --tune-smoothing (the state machine's thresholds) are chosen on training gyms held out in
+# turn. Pose heads are a few kB, so there is no int8 export.
 demo: $(STAMP) pose-models demo_data/manifest.csv
 	$(BIN)/gymnos-edge manifest check demo_data/manifest.csv
-	$(BIN)/gymnos-edge train demo_data/manifest.csv --backbone pose --tune-smoothing --out runs/demo --force
+	$(BIN)/gymnos-edge train demo_data/manifest.csv --backbone pose --motion-window auto --tune-smoothing --out runs/demo --force
 	$(BIN)/gymnos-edge predict demo_data/videos/gym_c_01.mp4 --model runs/demo --out runs/demo/predict
 	$(BIN)/gymnos-edge export runs/demo --tflite --quantize fp32 --quantize fp16 --quantize dynamic --coreml --force
 	$(BIN)/gymnos-edge bench export/demo --threads 1,2 --runs 10

@@ -134,7 +134,7 @@ def demo_runs(workdir: Path, every_s: float, backbone: Backbone, rep_signal: boo
     from gymnos_edge.data.demo import make_demo_data
     from gymnos_edge.data.sampler import SamplingConfig
     from gymnos_edge.training.run_folder import load_run
-    from gymnos_edge.evaluation.group_tuning import save_tuning, tune_smoothing_by_groups
+    from gymnos_edge.evaluation.group_tuning import save_tuning, train_choosing_motion_window, tune_smoothing_by_groups
     from gymnos_edge.training.train import POSE_SAMPLING, TrainConfig, train
 
     manifest = workdir / "demo" / "manifest.csv"
@@ -152,9 +152,12 @@ def demo_runs(workdir: Path, every_s: float, backbone: Backbone, rep_signal: boo
                          cache_dir=workdir / "cache", rep_signal=rep_signal)  # fmt: skip
     with console.status(f"Training ({backbone.value}, every {every_s:g} s)…"):
         started = time.perf_counter()
-        run = train(config).run
-        if backbone is Backbone.pose:  # as make demo: the smoothing chosen on the training gyms held out in turn
+        if backbone is Backbone.pose:  # as make demo: the motion window and the smoothing chosen on the training
+            run = train_choosing_motion_window(config)[0].run  # gyms held out in turn
+            config = replace(config, motion_window_s=run.metadata.motion_tau_s)
             run = save_tuning(run, tune_smoothing_by_groups(config, run))
+        else:
+            run = train(config).run
     return run, manifest, time.perf_counter() - started
 
 

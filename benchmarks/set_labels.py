@@ -41,7 +41,9 @@ from gymnos_edge.common.contract import Backbone, Gaps  # noqa: E402
 from gymnos_edge.common.errors import UserError  # noqa: E402
 from gymnos_edge.data.manifest import require_valid  # noqa: E402
 from gymnos_edge.evaluation.evaluate import Evaluation, VideoResult, predict_split, score  # noqa: E402
-from gymnos_edge.evaluation.group_tuning import save_tuning, tune_smoothing_by_groups  # noqa: E402
+from gymnos_edge.evaluation.group_tuning import (  # noqa: E402
+    save_tuning, train_choosing_motion_window, tune_smoothing_by_groups,
+)
 from gymnos_edge.evaluation.set_metrics import count_flips, overlap_s  # noqa: E402
 from gymnos_edge.inference.open_model import open_frame_model  # noqa: E402
 from gymnos_edge.sets.segments import segment  # noqa: E402
@@ -68,7 +70,11 @@ def train_both(folder: Path, args: argparse.Namespace) -> tuple[dict[str, Run], 
                              cache_dir=args.cache or folder / "cache")  # fmt: skip
         with console.status(f"Training {name}…"):
             started = time.perf_counter()
-            result = train(config)
+            if args.backbone is Backbone.pose:  # as make demo: --motion-window auto
+                result = train_choosing_motion_window(config)[0]
+                config = replace(config, motion_window_s=result.run.metadata.motion_tau_s)
+            else:
+                result = train(config)
             if args.tune_smoothing:
                 result = replace(result, run=save_tuning(result.run, tune_smoothing_by_groups(config, result.run)))
         console.print(f"{name}: trained in {time.perf_counter() - started:.0f} s "

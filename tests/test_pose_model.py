@@ -29,7 +29,8 @@ def _config(manifest, folder, **changes):
 @pytest.fixture(scope="module")
 def pose_run(tmp_path_factory, demo_manifest, pose_files):
     folder = tmp_path_factory.mktemp("pose")
-    return folder, train(_config(demo_manifest, folder, rep_signal=True))
+    # Not the default motion window: the graphs and the Keras model must take the run's own.
+    return folder, train(_config(demo_manifest, folder, rep_signal=True, motion_window_s=1.0))
 
 
 def test_a_pose_run_records_its_estimator_and_features(pose_run, pose_files):
@@ -127,6 +128,30 @@ def test_a_pose_run_of_other_pose_features_is_refused_not_misread(pose_run, tmp_
     (older / "metadata.json").write_text(json.dumps(metadata))
     with pytest.raises(UserError, match="other pose features.*train it again"):
         load_run(older)
+
+
+def test_a_pose_model_computes_motion_over_its_own_run_s_window(pose_run):
+    from gymnos_edge.features.keypoints import MOTION_TAU_S, head_inputs
+    from gymnos_edge.inference.pose_model import KerasPoseModel
+    from gymnos_edge.training.head_fit import predict_probs
+
+    _, result = pose_run
+    run = result.run
+    assert run.metadata.pose["motion_tau_s"] == run.metadata.motion_tau_s == 1.0 != MOTION_TAU_S
+    keypoints = synthetic_keypoints(30, seed=4)
+    head = run.load_model()
+    own = predict_probs(head, head_inputs(keypoints, SAMPLING.every_s, 1.0))
+    default = predict_probs(head, head_inputs(keypoints, SAMPLING.every_s))
+    model = KerasPoseModel(run)
+    np.testing.assert_allclose(model.keypoint_probabilities(keypoints), own, atol=1e-6)
+    assert not np.allclose(own, default, atol=1e-4)  # the window matters, so taking the default would show
+
+
+def test_motion_window_is_checked(demo_manifest, tmp_path):
+    with pytest.raises(UserError, match="--motion-window 0: give seconds"):
+        _config(demo_manifest, tmp_path, motion_window_s=0)
+    with pytest.raises(UserError, match="--motion-window .* needs --backbone pose"):
+        TrainConfig(manifest=demo_manifest, motion_window_s=1.0)
 
 
 # Its users are marked slow: the fast tier trains and predicts with the pose model, exports none.

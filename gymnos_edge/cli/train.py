@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,6 +12,8 @@ from rich.table import Table
 from gymnos_edge.cli.options import BackboneOpt, EveryOpt, ImageSizeOpt, ResizeOpt, WeightsOpt, note_random_backbone
 from gymnos_edge.cli.support import PoseModelOpt, advance_frames, console, errors, frame_progress, user_errors
 from gymnos_edge.common.contract import Backbone, Gaps
+from gymnos_edge.common.errors import UserError
+from gymnos_edge.features.keypoints import MOTION_TAU_S, MOTION_WINDOWS
 from gymnos_edge.training.heads import Head
 
 
@@ -47,6 +50,12 @@ def train_command(
         typer.Option("--rep-signal", help="pose: count reps on the body's main movement in each exercise, learnt "
                      "from the training sets, instead of on the probabilities (better in the gyms trained on)."),
     ] = False,  # fmt: skip
+    motion_window: Annotated[
+        str,
+        typer.Option("--motion-window", metavar="SECONDS|auto",
+                     help="pose: time constant of the motion features (how long they remember); 'auto' chooses "
+                     "1, 2 or 4 s on training groups held out in turn (three more heads per group)."),
+    ] = f"{MOTION_TAU_S:g}",  # fmt: skip
     tune_smoothing: Annotated[
         bool,
         typer.Option("--tune-smoothing", help="Then choose the smoothing on gyms each fold has not seen: every "
@@ -56,9 +65,14 @@ def train_command(
     """Train the workout classifier: a frozen backbone (VGG16 or body pose) + head, on cached features, with
     leak-free stratified splits.
 
-    Example: [bold]gymnos-edge train demo_data/manifest.csv --backbone pose --tune-smoothing[/]
+    Example: [bold]gymnos-edge train demo_data/manifest.csv --backbone pose --motion-window auto --tune-smoothing[/]
     """
     from gymnos_edge.training.train import TrainCallbacks, TrainConfig, sampling_for, train
+
+    auto_window = motion_window == "auto"
+    if auto_window and backbone is not Backbone.pose:
+        raise UserError("--motion-window is the time constant of the pose path's motion features; it needs "
+                        "--backbone pose")  # fmt: skip
 
     config = TrainConfig(
         manifest=manifest,
@@ -76,6 +90,7 @@ def train_command(
         pose_model=pose_model,
         track=track,
         rep_signal=rep_signal,
+        motion_window_s=MOTION_TAU_S if auto_window else _seconds(motion_window),
     )
     if backbone is Backbone.vgg16:
         note_random_backbone(weights)
@@ -100,8 +115,26 @@ def train_command(
             progress.update(tasks["frames"], completed=progress.tasks[tasks["frames"]].completed)
             progress.update(tasks["epochs"], completed=epoch + 1, visible=True, rate=shown)
 
-        result = train(config, TrainCallbacks(on_plan=on_plan, on_frames=on_frames, on_epoch=on_epoch))
+        callbacks = TrainCallbacks(on_plan=on_plan, on_frames=on_frames, on_epoch=on_epoch)
+        if auto_window:
+            from gymnos_edge.evaluation.group_tuning import train_choosing_motion_window
 
+            def on_fold(group: str, index: int, total: int) -> None:
+                if "folds" not in tasks:
+                    tasks["folds"] = progress.add_task("Motion window folds", total=total * len(MOTION_WINDOWS), rate="")
+                progress.update(tasks["folds"], advance=1, rate=f"without {group}")
+
+            result, choice = train_choosing_motion_window(config, callbacks, on_fold)
+            config = replace(config, motion_window_s=choice.seconds)
+        else:
+            result = train(config, callbacks)
+
+    if auto_window:
+        from gymnos_edge.evaluation.group_tuning import MOTION_WINDOW_FILE
+
+        scores = ", ".join(f"{tau:g} s {value:.3f}" for tau, value in choice.balanced_accuracy.items())
+        console.print(f"Motion window chosen on {len(choice.groups)} held-out training groups: {choice.seconds:g} s "
+                      f"(balanced frame accuracy {scores}); see report/{MOTION_WINDOW_FILE}")  # fmt: skip
     for warning in result.warnings:
         if warning not in result.run.metadata.splits.get("method", ""):
             errors.print(f"[yellow]warning:[/] {warning}")
@@ -118,6 +151,13 @@ def train_command(
         run = _tune(config, run)
     console.print(f"[green]✓[/] run saved to [bold]{run.folder}[/] (report in {run.report_folder})")
     console.print("Next: [bold]gymnos-edge export --tflite --coreml[/]  or  [bold]gymnos-edge predict VIDEO[/]")
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise UserError(f"--motion-window {text}: give seconds (for example 2) or auto") from None
 
 
 def _tune(config, run):

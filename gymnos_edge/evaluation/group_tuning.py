@@ -8,7 +8,8 @@ already chose the stopping epoch. Instead each training group (a gym, a
 person) is held out in turn: a head is trained on the others, as `train`
 trains it, and predicts the held-out group's videos whole; the grid search of
 `evaluate --tune` then runs on all those out-of-group predictions together. The
-same idea chooses the linear head's L2 (grouped cross-validation).
+same idea chooses the linear head's L2 (grouped cross-validation) and, for the
+pose path, the motion features' time constant (`choose_motion_window`).
 """
 
 from __future__ import annotations
@@ -18,18 +19,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from gymnos_edge.common.atomic import write_json
+from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.manifest import Manifest, require_valid
+from gymnos_edge.features.keypoints import MOTION_WINDOWS
 from gymnos_edge.evaluation.evaluate import VideoResult, predict_split, score, tune_smoothing
 from gymnos_edge.inference.open_model import open_frame_model
 from gymnos_edge.sets.smoothing import SmoothingParams
+from gymnos_edge.training.frame_scores import classification_report
 from gymnos_edge.training.run_folder import Run
-from gymnos_edge.training.train import TrainConfig, train, training_group
+from gymnos_edge.training.train import TrainCallbacks, TrainConfig, TrainResult, train, training_group
 
 TUNING_FILE = "smoothing_tuning.json"  # in the run's report folder
+MOTION_WINDOW_FILE = "motion_window.json"  # in the run's report folder
 
 
 @dataclass(frozen=True)
@@ -50,10 +56,55 @@ class GroupTuning:
         }
 
 
+@dataclass(frozen=True)
+class MotionWindowChoice:
+    seconds: float  # the chosen time constant
+    balanced_accuracy: dict[float, float]  # each candidate's, over every fold's held-out group (raw frames)
+    groups: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "method": "leave one training group out, a head per candidate time constant; the best balanced "
+            "frame accuracy (raw argmax) over the pooled out-of-group predictions, ties to the shorter",
+            "groups": list(self.groups),
+            "balanced_accuracy": {f"{tau:g}": value for tau, value in self.balanced_accuracy.items()},
+            "motion_window_s": self.seconds,
+        }
+
+
 def tune_smoothing_by_groups(
     config: TrainConfig, run: Run, on_fold: Callable[[str, int, int], None] = lambda group, index, total: None
 ) -> GroupTuning:
     """Smoothing for `run` (trained with `config`) from its training groups' out-of-group predictions."""
+    results, groups = out_of_group_predictions(config, run, "--tune-smoothing", on_fold)
+    base = run.metadata.smoothing_params
+    params, f1 = tune_smoothing(results, base)
+    return GroupTuning(params, f1, score(results, "val").smoothed.f1_at(0.5), groups)
+
+
+def choose_motion_window(
+    config: TrainConfig, run: Run, candidates: tuple[float, ...] = MOTION_WINDOWS,
+    on_fold: Callable[[str, int, int], None] = lambda group, index, total: None,
+) -> MotionWindowChoice:  # fmt: skip
+    """The pose path's motion time constant that best names the frames of training groups held out in turn.
+
+    How long the motion features remember depends on the lifting (slow reps want a longer memory; a
+    short one shows sets sooner), so it is chosen on the user's own videos, never on val or test."""
+    scores, groups = {}, ()
+    for tau in candidates:
+        results, groups = out_of_group_predictions(replace(config, motion_window_s=tau), run, "--motion-window auto",
+                                                   on_fold)  # fmt: skip
+        truth = np.concatenate([r.truth for r in results])
+        raw = np.concatenate([r.prediction.raw_labels for r in results])
+        scores[tau] = classification_report(truth, raw, [*run.metadata.labels, REST_LABEL]).balanced_accuracy
+    best = max(scores.values())
+    return MotionWindowChoice(min(tau for tau, value in scores.items() if value >= best - 1e-9), scores, groups)
+
+
+def out_of_group_predictions(
+    config: TrainConfig, run: Run, option: str, on_fold: Callable[[str, int, int], None]
+) -> tuple[list[VideoResult], tuple[str, ...]]:
+    """Every training video of `run` predicted whole by a head trained (as `config` says) on the other groups."""
     check = require_valid(config.manifest, expected_labels=run.metadata.labels)
     assignment = run.metadata.splits.get("assignment", {})
     manifest = check.manifest
@@ -61,8 +112,8 @@ def tune_smoothing_by_groups(
     groups = sorted({training_group(manifest, v) for v in training})
     if len(groups) < 2:
         raise UserError(
-            f"{manifest.path}: --tune-smoothing holds each training group out in turn, but the train split has "
-            f"{len(groups)} group; {run.folder} keeps its smoothing. Give the manifest more groups (gyms, people) "
+            f"{manifest.path}: {option} holds each training group out in turn, but the train split has "
+            f"{len(groups)} group; {run.folder} stays as trained. Give the manifest more groups (gyms, people) "
             "or leave the option out"
         )
     results: list[VideoResult] = []
@@ -76,9 +127,22 @@ def tune_smoothing_by_groups(
             model = open_frame_model(fold.folder, config.pose_model)
             # The fold's videos were probed for `check`; only the split column differs, so reuse what was learnt.
             results += predict_split(replace(check, manifest=fold_manifest), model, "val", {})
-    base = run.metadata.smoothing_params
-    params, f1 = tune_smoothing(results, base)
-    return GroupTuning(params, f1, score(results, "val").smoothed.f1_at(0.5), tuple(groups))
+    return results, tuple(groups)
+
+
+def train_choosing_motion_window(
+    config: TrainConfig, callbacks: TrainCallbacks = TrainCallbacks(),
+    on_fold: Callable[[str, int, int], None] = lambda group, index, total: None,
+) -> tuple[TrainResult, MotionWindowChoice]:  # fmt: skip
+    """`train` with the motion time constant `choose_motion_window` picks: trained once to fix the split, again
+    with the chosen constant when it is not the first one's; the choice is kept in the run's report."""
+    result = train(config, callbacks)
+    choice = choose_motion_window(config, result.run, on_fold=on_fold)
+    if choice.seconds != result.run.metadata.motion_tau_s:
+        # The folder is the run just written here, so replacing it loses nothing the user made.
+        result = train(replace(config, motion_window_s=choice.seconds, out=result.run.folder, force=True), callbacks)
+    write_json(result.run.report_folder / MOTION_WINDOW_FILE, choice.to_dict())
+    return result, choice
 
 
 def save_tuning(run: Run, tuning: GroupTuning) -> Run:

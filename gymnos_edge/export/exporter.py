@@ -211,7 +211,7 @@ def _pose_reference(head, meta: RunMetadata, keypoints: np.ndarray, source: str,
     from gymnos_edge.features.keypoints import motion_alpha, motion_initial_state, motion_sequence, pose_features
 
     features = pose_features(keypoints)
-    inputs, final_motion = motion_sequence(features, motion_alpha(meta.every_s))
+    inputs, final_motion = motion_sequence(features, motion_alpha(meta.every_s, meta.motion_tau_s))
     probs = np.asarray(head.predict_on_batch(inputs), np.float32)
     params = meta.smoothing_params
     vectors, vector_notes = reference_vectors(meta.n_outputs, params, meta.rest_class)
@@ -241,7 +241,7 @@ def _convert(
 
         data = convert_tflite(
             classifier, meta.smoothing_params, fmt.quantization, calibration, model_metadata(base, fmt), meta.rest_class,
-            pose=meta.is_pose, rep_weights=_rep_weights(meta),
+            pose=meta.is_pose, rep_weights=_rep_weights(meta), motion_tau_s=meta.motion_tau_s,
         )
         path.write_bytes(data)
     else:
@@ -249,7 +249,7 @@ def _convert(
 
         mlmodel = convert_coreml(
             classifier, meta.smoothing_params, model_metadata(base, fmt), options.compression, meta.rest_class,
-            pose=meta.is_pose, rep_weights=_rep_weights(meta),
+            pose=meta.is_pose, rep_weights=_rep_weights(meta), motion_tau_s=meta.motion_tau_s,
         )
         save_coreml(mlmodel, path)
     return path

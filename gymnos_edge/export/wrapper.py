@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from gymnos_edge.common.contract import IMAGE, KEYPOINTS, POSE_JOINTS, STATE
-from gymnos_edge.features.keypoints import MOTION_STATE, motion_alpha, motion_step, pose_features
+from gymnos_edge.features.keypoints import MOTION_STATE, MOTION_TAU_S, motion_alpha, motion_step, pose_features
 from gymnos_edge.features.rep_signal import rep_signal
 from gymnos_edge.training.classifier import split_classifier
 from gymnos_edge.sets.smoothing import STATE_EXTRA, SmoothingParams, step
@@ -125,17 +125,20 @@ class PoseInputs(keras.layers.Layer):
     one counts its reps on its probabilities' log-odds.
     """
 
-    def __init__(self, n_outputs: int, every_s: float, rep_weights: np.ndarray | None = None, **kwargs):
+    def __init__(self, n_outputs: int, every_s: float, motion_tau_s: float, rep_weights: np.ndarray | None = None,
+                 **kwargs):  # fmt: skip
         super().__init__(**kwargs)
         self.n_outputs = n_outputs
         self.every_s = every_s
+        self.motion_tau_s = motion_tau_s
         self.rep_weights = None if rep_weights is None else np.asarray(rep_weights, np.float32)
 
     def call(self, keypoints, state):
         tracker = state[:, : self.n_outputs + STATE_EXTRA]
         motion = state[:, self.n_outputs + STATE_EXTRA :]
         features = pose_features(keypoints, ops=GRAPH_OPS)
-        next_motion, head_input = motion_step(motion, features, np.float32(motion_alpha(self.every_s)), ops=GRAPH_OPS)
+        next_motion, head_input = motion_step(motion, features, np.float32(motion_alpha(self.every_s, self.motion_tau_s)),
+                                              ops=GRAPH_OPS)  # fmt: skip
         if self.rep_weights is None:
             return head_input, tracker, next_motion
         return head_input, tracker, next_motion, rep_signal(features, self.rep_weights, ops=GRAPH_OPS)
@@ -158,7 +161,8 @@ def pose_state_size(n_outputs: int) -> int:
 
 
 def build_pose_wrapper(
-    head: keras.Model, params: SmoothingParams, rest_class: bool = False, rep_weights: np.ndarray | None = None
+    head: keras.Model, params: SmoothingParams, rest_class: bool = False, rep_weights: np.ndarray | None = None,
+    motion_tau_s: float = MOTION_TAU_S,
 ) -> keras.Model:
     """[keypoints (1,17,3), state (1,N+10+M)] → [probs, smoothed, label, next_state], one frame at a time.
 
@@ -167,7 +171,7 @@ def build_pose_wrapper(
     n = classes_of(head)
     keypoints = keras.Input((len(POSE_JOINTS), 3), batch_size=1, name=KEYPOINTS)
     state = keras.Input((pose_state_size(n),), batch_size=1, name=STATE)
-    head_input, tracker, next_motion, *signal = PoseInputs(n, params.every_s, rep_weights, name=POSE_LAYER)(
+    head_input, tracker, next_motion, *signal = PoseInputs(n, params.every_s, motion_tau_s, rep_weights, name=POSE_LAYER)(
         keypoints, state
     )
     probs = head(head_input)

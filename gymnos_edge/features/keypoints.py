@@ -134,7 +134,8 @@ def no_pose(features: np.ndarray) -> np.ndarray:
 # and of their squares (and the weight they have gathered, which removes the start-up bias), so the
 # head sees the pose now, the mean pose of about the last `MOTION_TAU_S` seconds and how much each feature
 # moved around it, from a state of fixed size that a graph carries from frame to frame.
-MOTION_TAU_S = 2.0
+MOTION_TAU_S = 2.0  # the default; a run records its own (`train --motion-window`)
+MOTION_WINDOWS = (1.0, 2.0, 4.0)  # what `train --motion-window auto` chooses from
 MOTION_STATE = 2 * N_FEATURES + 1  # EMA of the features, EMA of their squares, weight gathered
 HEAD_FEATURES = 3 * N_FEATURES  # the features, their recent mean, their recent standard deviation
 
@@ -179,6 +180,6 @@ def mirrored(keypoints: np.ndarray) -> np.ndarray:
     return flipped
 
 
-def head_inputs(keypoints: np.ndarray, every_s: float) -> np.ndarray:
+def head_inputs(keypoints: np.ndarray, every_s: float, tau_s: float = MOTION_TAU_S) -> np.ndarray:
     """(T, HEAD_FEATURES) for the consecutive frames of one stretch of video, its motion starting afresh."""
-    return motion_sequence(pose_features(keypoints), motion_alpha(every_s))[0]
+    return motion_sequence(pose_features(keypoints), motion_alpha(every_s, tau_s))[0]

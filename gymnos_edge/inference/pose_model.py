@@ -68,7 +68,9 @@ class KerasPoseModel(RunModel):
     def keypoint_outputs(self, keypoints: np.ndarray) -> FrameOutputs:
         """Probabilities and rep signal of consecutive frames' keypoints, the motion carried on from the last call."""
         features = pose_features(keypoints)
-        inputs, self._state = motion_sequence(features, motion_alpha(self.sampling.every_s), self._state)
+        inputs, self._state = motion_sequence(
+            features, motion_alpha(self.sampling.every_s, self.run.metadata.motion_tau_s), self._state
+        )
         signal = None if self._rep_weights is None else rep_signal(features, self._rep_weights)
         return FrameOutputs(self.head_probabilities(inputs), signal)
 

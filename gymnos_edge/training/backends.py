@@ -19,6 +19,7 @@ import numpy as np
 from gymnos_edge.common.contract import POSE_JOINTS
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
+from gymnos_edge.features.keypoints import MOTION_TAU_S
 from gymnos_edge.features.pose_estimator import EstimatorSettings
 from gymnos_edge.training.features_job import BackboneFeatures, backbone_features
 
@@ -70,7 +71,8 @@ def vgg16_backend(image_size: int, weights: str, seed: int, n_classes: int) -> B
 POSE_REP_SMOOTHING = {"rep_hysteresis": 0.8, "rep_gain_tau_s": 2.0}
 
 
-def pose_backend(pose_model: Path | None, track: bool, every_s: float, with_rep_signal: bool = False) -> Backend:
+def pose_backend(pose_model: Path | None, track: bool, every_s: float, with_rep_signal: bool = False,
+                 motion_tau_s: float = MOTION_TAU_S) -> Backend:  # fmt: skip
     """With `with_rep_signal`, the run also learns the rep signal its reps are then counted on."""
     from gymnos_edge.features.keypoints import head_inputs, mirrored, pose_features
     from gymnos_edge.features.pose_estimator import BlazePoseEstimator
@@ -89,7 +91,7 @@ def pose_backend(pose_model: Path | None, track: bool, every_s: float, with_rep_
                                           start_span=estimator.reset, pad_batches=False, dtype="float32")  # fmt: skip
         return BackboneFeatures(entries, stats, fingerprint)
 
-    describe = pose_description(files, estimator.settings)
+    describe = pose_description(files, estimator.settings, motion_tau_s)
 
     def fitted_metadata(sets: list[np.ndarray], targets: list[int], n_outputs: int) -> dict:
         projection = fit_rep_projection([pose_features(keypoints) for keypoints in sets], targets, n_outputs)
@@ -99,20 +101,20 @@ def pose_backend(pose_model: Path | None, track: bool, every_s: float, with_rep_
         fingerprint=fingerprint,
         features=features,
         extract=extract,
-        head_inputs=lambda keypoints: head_inputs(keypoints, every_s),  # the motion state runs on: stretches, not spans
+        head_inputs=lambda keypoints: head_inputs(keypoints, every_s, motion_tau_s),  # the motion state runs on: stretches, not spans
         package=lambda head: head,
         describe=describe,
         start_span=estimator.reset,
         pad_batches=False,
-        augmentations=(lambda keypoints: head_inputs(mirrored(keypoints), every_s),),
+        augmentations=(lambda keypoints: head_inputs(mirrored(keypoints), every_s, motion_tau_s),),
         **({"fitted_metadata": fitted_metadata, "smoothing": POSE_REP_SMOOTHING}
            if with_rep_signal else {}),
     )
 
 
-def pose_description(files, settings: EstimatorSettings) -> dict:
+def pose_description(files, settings: EstimatorSettings, motion_tau_s: float = MOTION_TAU_S) -> dict:
     """The run metadata of a pose model: how its keypoints were made and how they become features."""
-    from gymnos_edge.features.keypoints import HEAD_FEATURES, MIN_CONFIDENCE, MOTION_TAU_S, NORMALISATION
+    from gymnos_edge.features.keypoints import HEAD_FEATURES, MIN_CONFIDENCE, NORMALISATION
 
     return {
         "preprocessing": NORMALISATION,
@@ -125,7 +127,7 @@ def pose_description(files, settings: EstimatorSettings) -> dict:
             "joints": list(POSE_JOINTS),
             "keypoints": "x, y in 0..1 of the frame (origin top-left), confidence 0..1; missing joint (0, 0, 0)",
             "min_confidence": MIN_CONFIDENCE,
-            "motion_tau_s": MOTION_TAU_S,
+            "motion_tau_s": motion_tau_s,
             "head_features": HEAD_FEATURES,
         },
     }

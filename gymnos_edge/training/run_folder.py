@@ -23,7 +23,7 @@ from gymnos_edge.common.atomic import atomic_path, write_json
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.jsonfile import check_fields, read_json
 from gymnos_edge.data.sampler import FRAMES_MIRRORED, SamplingConfig
-from gymnos_edge.features.keypoints import NORMALISATION
+from gymnos_edge.features.keypoints import MOTION_TAU_S, NORMALISATION
 from gymnos_edge.sets.smoothing import SmoothingParams
 
 MODEL_FILE = "model.keras"
@@ -66,6 +66,11 @@ class RunMetadata:
     @property
     def is_pose(self) -> bool:
         return self.backbone == Backbone.pose.value
+
+    @property
+    def motion_tau_s(self) -> float:
+        """A pose run's motion time constant (runs that do not say were made with the default)."""
+        return float(self.pose.get("motion_tau_s", MOTION_TAU_S))
 
     @property
     def sampling(self) -> SamplingConfig:

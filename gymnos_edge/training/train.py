@@ -24,6 +24,7 @@ from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig
 from gymnos_edge.data.splits import SplitPlan
 from gymnos_edge.features.extraction import ExtractionStats
+from gymnos_edge.features.keypoints import MOTION_TAU_S
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.backends import Backend, pose_backend, vgg16_backend
 from gymnos_edge.training.frame_scores import ClassificationReport, classification_report
@@ -66,6 +67,7 @@ class TrainConfig:
     # pose: count reps on the body's main movement per exercise (`features.rep_signal`) instead of the
     # probabilities' log-odds; better in the gyms trained on, worse in unseen ones (docs/smoothing.md)
     rep_signal: bool = False
+    motion_window_s: float = MOTION_TAU_S  # pose: time constant of the motion features (`features.keypoints`)
 
     def __post_init__(self) -> None:
         backbone = Backbone(self.backbone)
@@ -84,6 +86,12 @@ class TrainConfig:
                 "backbone takes whole frames (--resize fit)"
             )
         object.__setattr__(self, "sampling", sampling)
+        if not (isinstance(self.motion_window_s, (int, float)) and 0 < self.motion_window_s <= 60):
+            raise UserError(f"--motion-window {self.motion_window_s}: give seconds between 0 and 60 (default "
+                            f"{MOTION_TAU_S:g})")  # fmt: skip
+        if self.motion_window_s != MOTION_TAU_S and backbone is not Backbone.pose:
+            raise UserError("--motion-window is the time constant of the pose path's motion features; it needs "
+                            "--backbone pose")  # fmt: skip
         if self.rep_signal and backbone is not Backbone.pose:
             raise UserError("--rep-signal counts reps on body pose; it needs --backbone pose")
 
@@ -116,7 +124,8 @@ class TrainResult:
 
 def backend_of(config: TrainConfig, n_classes: int) -> Backend:
     if config.backbone is Backbone.pose:
-        return pose_backend(config.pose_model, config.track, config.sampling.every_s, config.rep_signal)
+        return pose_backend(config.pose_model, config.track, config.sampling.every_s, config.rep_signal,
+                            config.motion_window_s)  # fmt: skip
     return vgg16_backend(config.sampling.image_size, config.weights, config.seed, n_classes)
 
 

@@ -31,6 +31,7 @@ from gymnos_edge.common.contract import IMAGE, KEYPOINTS, LABEL, NEXT_STATE, OUT
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.export.coreml import quiet_coremltools
 from gymnos_edge.export.formats import COREML_PALETTE_BITS
+from gymnos_edge.features.keypoints import MOTION_TAU_S
 from gymnos_edge.export.wrapper import (
     SMOOTHING_LAYER,
     build_pose_wrapper,
@@ -100,6 +101,7 @@ def convert_coreml(
     rest_class: bool = False,
     pose: bool = False,
     rep_weights: np.ndarray | None = None,
+    motion_tau_s: float = MOTION_TAU_S,
 ):
     """The `coremltools.models.MLModel` of `classifier` + smoothing step, described by `metadata`.
 
@@ -109,7 +111,7 @@ def convert_coreml(
     import tensorflow as tf
 
     if pose:
-        return _convert_pose(classifier, params, metadata, rest_class, rep_weights)
+        return _convert_pose(classifier, params, metadata, rest_class, rep_weights, motion_tau_s)
     ct = quiet_coremltools()
     size, n = image_size_of(classifier), classes_of(classifier)
     wrapper = build_wrapper(classifier, params, preprocessing=False, rest_class=rest_class)
@@ -141,14 +143,15 @@ def convert_coreml(
 
 
 def _convert_pose(
-    head: keras.Model, params: SmoothingParams, metadata: dict[str, Any], rest_class: bool, rep_weights: np.ndarray | None
+    head: keras.Model, params: SmoothingParams, metadata: dict[str, Any], rest_class: bool, rep_weights: np.ndarray | None,
+    motion_tau_s: float,
 ):
     """Keypoints in: a multi-array input, float32 throughout (the head is tiny; exact beats fast here)."""
     import tensorflow as tf
 
     ct = quiet_coremltools()
     n = classes_of(head)
-    wrapper = build_pose_wrapper(head, params, rest_class=rest_class, rep_weights=rep_weights)
+    wrapper = build_pose_wrapper(head, params, rest_class=rest_class, rep_weights=rep_weights, motion_tau_s=motion_tau_s)
     joints = len(metadata["joints"])
 
     @tf.function(

@@ -48,6 +48,7 @@ from gymnos_edge.export.tflite.flatbuffer import (
     smoothing_tensor_names,
     weights_to_float16,
 )
+from gymnos_edge.features.keypoints import MOTION_TAU_S
 from gymnos_edge.export.wrapper import SMOOTHING_LAYER, build_pose_wrapper, build_wrapper, classes_of
 from gymnos_edge.sets.smoothing import STATE_EXTRA, SmoothingParams, initial_state, state_size
 
@@ -63,6 +64,7 @@ def convert_tflite(
     rest_class: bool = False,
     pose: bool = False,
     rep_weights: np.ndarray | None = None,
+    motion_tau_s: float = MOTION_TAU_S,
 ) -> bytes:
     """The .tflite bytes of `classifier` + smoothing step, quantized as asked.
 
@@ -78,7 +80,8 @@ def convert_tflite(
     if quantization is Quantization.int8 and (calibration is None or len(calibration) == 0):
         raise UserError("int8 quantization needs calibration frames; give a manifest with --calibration")
     if pose:
-        wrapper = build_pose_wrapper(classifier, params, rest_class=rest_class, rep_weights=rep_weights)
+        wrapper = build_pose_wrapper(classifier, params, rest_class=rest_class, rep_weights=rep_weights,
+                                     motion_tau_s=motion_tau_s)  # fmt: skip
     else:
         wrapper = build_wrapper(classifier, params, rest_class=rest_class)
     with tempfile.TemporaryDirectory(prefix="gymnos-edge-savedmodel-") as folder:
