@@ -232,6 +232,20 @@ def test_train_refuses_an_unwritable_out_before_any_heavy_work(tmp_path, demo_ma
     assert not (tmp_path / "cache").exists()
 
 
+@pytest.mark.parametrize(
+    "window, backbone, problem",
+    [("abc", "pose", "give seconds (for example 2) or auto"), ("0", "pose", "give seconds between 0 and 60"),
+     ("auto", "vgg16", "needs --backbone pose"), ("1", "vgg16", "needs --backbone pose")],
+)  # fmt: skip
+def test_a_bad_motion_window_is_one_message_before_any_work(tmp_path, demo_manifest, window, backbone, problem):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", backbone, "--motion-window", window,
+                                 "--out", str(out), "--weights", "none"])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "--motion-window" in result.output and problem in " ".join(result.output.split())
+    assert isinstance(result.exception, SystemExit) and not out.exists()  # a message, no traceback, nothing written
+
+
 def test_out_paths_through_a_file_are_one_clear_message(tmp_path, demo_manifest, tiny_run):
     a_file = tmp_path / "notes.txt"
     a_file.write_text("not a folder")
