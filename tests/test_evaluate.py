@@ -1,8 +1,10 @@
 """`evaluate`: ground truth per frame, split selection, raw vs smoothed scores, tuning on val only."""
 
+import itertools
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -232,3 +234,34 @@ def test_evaluate_with_tuning_probes_every_video_once(trained_run, demo_manifest
     evaluate_run(EvaluateConfig(manifest=demo_manifest, model=run_folder, split="val", tune=True))
     videos = load_manifest(demo_manifest).videos
     assert sorted(probed) == sorted(videos)
+
+
+def test_tuning_takes_the_soonest_thresholds_within_one_set_of_the_best_f1():
+    # Rest-class probabilities: two sets that take 2.4 s to build up, and in the rest between them a
+    # 0.8 s blip of an exercise, so thresholds that show sets soonest also show the blip as a set.
+    truth = np.array([2] * 20 + [0] * 50 + [2] * 30 + [1] * 50 + [2] * 20)
+    since_change = np.zeros(truth.size)
+    for t in range(1, truth.size):
+        since_change[t] = since_change[t - 1] + 1 if truth[t] == truth[t - 1] else 0
+    ramp = np.clip(since_change / 12, 0, 1)[:, None]
+    probs = ramp * np.eye(3)[truth] + (1 - ramp) * np.eye(3)[[2] * truth.size]
+    probs[82:86] = np.eye(3)[1]
+    probs = ((probs + 0.02) / 1.06).astype(np.float32)
+    times = np.arange(truth.size) * 0.2
+    prediction = prediction_from_probs(Path("/v/a.mp4"), LABELS, times, probs, SmoothingParams(), rest_class=True)
+    results = [VideoResult(Path("/v/a.mp4"), "gym", truth, prediction)]
+    chosen, chosen_f1 = tune_smoothing(results, SmoothingParams())
+    grid = []
+    for values in itertools.product(*TUNING_GRID.values()):
+        params = replace(SmoothingParams(), **dict(zip(TUNING_GRID, values)))
+        if params.exit <= params.enter:
+            smoothed = score(results, "val", params).smoothed
+            grid.append((params, smoothed.f1_at(0.5), round(smoothed.detection.mean_s / 0.2)))
+    best = max(f1 for _, f1, _ in grid)
+    one_set = 100 / 2  # two true sets
+    assert chosen_f1 == score(results, "val", chosen).smoothed.f1_at(0.5) >= best - one_set
+    chosen_delay = next(delay for params, _, delay in grid if params == chosen)
+    assert all(delay >= chosen_delay for _, f1, delay in grid if f1 >= best - one_set)
+    # the data make the rule matter: the best F1 alone would have shown the sets later
+    soonest_best = min(delay for _, f1, delay in grid if f1 == best)
+    assert chosen_f1 < best and chosen_delay < soonest_best

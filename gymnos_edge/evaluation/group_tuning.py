@@ -48,7 +48,8 @@ class GroupTuning:
     def to_dict(self) -> dict:
         return {
             "method": "leave one training group out; grid search of the smoothing on the pooled out-of-group "
-            "predictions (best set F1@50, then the soonest shown sets, then fewest flips)",
+            "predictions (the soonest shown sets within one true set of the best set F1@50, then the best F1@50, "
+            "then fewest flips)",
             "groups": list(self.groups),
             "set_f1_50": self.f1_at_50,
             "set_f1_50_before": self.default_f1_at_50,
