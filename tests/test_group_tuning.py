@@ -59,5 +59,8 @@ def test_train_chooses_motion_window_and_smoothing_on_the_training_gyms_alone(tm
     assert not set(report["groups"]) & set(run.metadata.splits["val"]["groups"])  # the held-out gym chose nothing
     tuned = run.metadata.smoothing_params
     assert tuned.to_dict() == report["params"]
+    for key in ("mean_detection_delay_s", "mean_detection_delay_s_before"):  # None when no set was shown
+        assert report[key] is None or report[key] >= 0
+    assert "sets shown after" in " ".join(result.output.split())  # the output wraps at the terminal width
     for name, values in TUNING_GRID.items():
         assert getattr(tuned, name) in values

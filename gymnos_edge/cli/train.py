@@ -170,7 +170,8 @@ def _tune(config, run):
     run = save_tuning(run, tuning)
     p = tuning.params
     console.print(f"Smoothing chosen on {len(tuning.groups)} held-out training groups: set F1@50 "
-                  f"{tuning.default_f1_at_50:.1f} → {tuning.f1_at_50:.1f} (tau {p.tau_s:g} s, enter {p.enter:g}, "
+                  f"{tuning.default_f1_at_50:.1f} → {tuning.f1_at_50:.1f}, sets shown after {tuning.default_delay_s:.1f} → "
+                  f"{tuning.delay_s:.1f} s (tau {p.tau_s:g} s, enter {p.enter:g}, "
                   f"exit {p.exit:g}, floor {p.floor:g}, min set {p.min_set_s:g} s); see report/{TUNING_FILE}")  # fmt: skip
     return run
 

@@ -14,6 +14,7 @@ pose path, the motion features' time constant (`choose_motion_window`).
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +28,7 @@ from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.manifest import Manifest, require_valid
 from gymnos_edge.features.keypoints import MOTION_WINDOWS
+from gymnos_edge.evaluation.set_metrics import json_float
 from gymnos_edge.evaluation.evaluate import VideoResult, predict_split, score, tune_smoothing
 from gymnos_edge.inference.open_model import open_frame_model
 from gymnos_edge.sets.smoothing import SmoothingParams
@@ -44,6 +46,8 @@ class GroupTuning:
     f1_at_50: float  # the chosen parameters' set F1@50 over every fold's held-out group
     default_f1_at_50: float  # the run's parameters before tuning, on the same predictions
     groups: tuple[str, ...]  # the folds: each training group held out once
+    delay_s: float = math.nan  # mean detection delay of the chosen parameters, same predictions
+    default_delay_s: float = math.nan  # … and of the parameters before tuning
 
     def to_dict(self) -> dict:
         return {
@@ -53,6 +57,8 @@ class GroupTuning:
             "groups": list(self.groups),
             "set_f1_50": self.f1_at_50,
             "set_f1_50_before": self.default_f1_at_50,
+            "mean_detection_delay_s": json_float(self.delay_s),
+            "mean_detection_delay_s_before": json_float(self.default_delay_s),
             "params": self.params.to_dict(),
         }
 
@@ -80,7 +86,9 @@ def tune_smoothing_by_groups(
     results, groups = out_of_group_predictions(config, run, "--tune-smoothing", on_fold)
     base = run.metadata.smoothing_params
     params, f1 = tune_smoothing(results, base)
-    return GroupTuning(params, f1, score(results, "val").smoothed.f1_at(0.5), groups)
+    before = score(results, "val").smoothed
+    delay = score(results, "val", params).smoothed.detection.mean_s
+    return GroupTuning(params, f1, before.f1_at(0.5), groups, delay, before.detection.mean_s)
 
 
 def choose_motion_window(

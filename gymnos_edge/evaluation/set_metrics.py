@@ -161,11 +161,11 @@ class RepCounts:
         detected = self.of_detected()
         return {
             "rep_sets": self.sets,
-            "rep_mae": _json_float(self.mae),
-            "rep_obo": _json_float(self.obo),
+            "rep_mae": json_float(self.mae),
+            "rep_obo": json_float(self.obo),
             "rep_sets_detected": detected.sets,
-            "rep_mae_detected": _json_float(detected.mae),
-            "rep_obo_detected": _json_float(detected.obo),
+            "rep_mae_detected": json_float(detected.mae),
+            "rep_obo_detected": json_float(detected.obo),
         }
 
 
@@ -253,7 +253,7 @@ class SequenceMetrics:
             "edit": self.segments.edit,
             "flips_per_minute": self.flips_per_minute,
             "detection_delays_s": list(self.detection.delays_s),
-            "mean_detection_delay_s": _json_float(self.detection.mean_s),
+            "mean_detection_delay_s": json_float(self.detection.mean_s),
             "missed_sets": self.detection.missed,
             "over_segmented": self.segments.over_segmented,
             "under_segmented": self.segments.under_segmented,
@@ -326,7 +326,7 @@ class AggregateMetrics:
             **{_f1_name(s.overlap): s.f1 for s in self.f1},
             "edit": self.edit,
             "flips_per_minute": self.flips_per_minute,
-            "mean_detection_delay_s": _json_float(detection.mean_s),
+            "mean_detection_delay_s": json_float(detection.mean_s),
             "missed_sets": detection.missed,
             "over_segmented": self.over_segmented,
             "under_segmented": self.under_segmented,
@@ -537,5 +537,5 @@ def _f1_name(overlap: float) -> str:
     return f"F1@{round(overlap * 100):d}"
 
 
-def _json_float(value: float) -> float | None:
+def json_float(value: float) -> float | None:
     return None if math.isnan(value) else value
