@@ -153,9 +153,8 @@ def demo_runs(workdir: Path, every_s: float, backbone: Backbone, rep_signal: boo
     with console.status(f"Training ({backbone.value}, every {every_s:g} s)…"):
         started = time.perf_counter()
         if backbone is Backbone.pose:  # as make demo: the motion window and the smoothing chosen on the training
-            run = train_choosing_motion_window(config)[0].run  # gyms held out in turn
-            config = replace(config, motion_window_s=run.metadata.motion_tau_s)
-            run = save_tuning(run, tune_smoothing_by_groups(config, run))
+            result, choice = train_choosing_motion_window(config)  # gyms held out in turn
+            run = save_tuning(result.run, tune_smoothing_by_groups(config, result.run, known=choice.chosen))
         else:
             run = train(config).run
     return run, manifest, time.perf_counter() - started

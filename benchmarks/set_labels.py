@@ -70,13 +70,15 @@ def train_both(folder: Path, args: argparse.Namespace) -> tuple[dict[str, Run], 
                              cache_dir=args.cache or folder / "cache")  # fmt: skip
         with console.status(f"Training {name}…"):
             started = time.perf_counter()
+            known = None
             if args.backbone is Backbone.pose:  # as make demo: --motion-window auto
-                result = train_choosing_motion_window(config)[0]
-                config = replace(config, motion_window_s=result.run.metadata.motion_tau_s)
+                result, choice = train_choosing_motion_window(config)
+                known = choice.chosen
             else:
                 result = train(config)
             if args.tune_smoothing:
-                result = replace(result, run=save_tuning(result.run, tune_smoothing_by_groups(config, result.run)))
+                tuning = tune_smoothing_by_groups(config, result.run, known=known)
+                result = replace(result, run=save_tuning(result.run, tuning))
         console.print(f"{name}: trained in {time.perf_counter() - started:.0f} s "
                       f"({result.frames_computed} frames computed, the rest from the shared cache)")  # fmt: skip
         runs[name] = result.run

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -70,9 +69,7 @@ def train_command(
     from gymnos_edge.training.train import TrainCallbacks, TrainConfig, sampling_for, train
 
     auto_window = motion_window == "auto"
-    if auto_window and backbone is not Backbone.pose:
-        raise UserError("--motion-window is the time constant of the pose path's motion features; it needs "
-                        "--backbone pose")  # fmt: skip
+    choice = None
 
     config = TrainConfig(
         manifest=manifest,
@@ -125,11 +122,10 @@ def train_command(
                 progress.update(tasks["folds"], advance=1, rate=f"without {group}")
 
             result, choice = train_choosing_motion_window(config, callbacks, on_fold)
-            config = replace(config, motion_window_s=choice.seconds)
         else:
             result = train(config, callbacks)
 
-    if auto_window:
+    if choice is not None:
         from gymnos_edge.evaluation.group_tuning import MOTION_WINDOW_FILE
 
         scores = ", ".join(f"{tau:g} s {value:.3f}" for tau, value in choice.balanced_accuracy.items())
@@ -148,7 +144,7 @@ def train_command(
         console.print(f"Linear head: L2 {chosen['l2']:g} chosen by {chosen['folds']}-fold grouped cross-validation")
     run = result.run
     if tune_smoothing:
-        run = _tune(config, run)
+        run = _tune(config, run, choice.chosen if choice else None)
     console.print(f"[green]✓[/] run saved to [bold]{run.folder}[/] (report in {run.report_folder})")
     console.print("Next: [bold]gymnos-edge export --tflite --coreml[/]  or  [bold]gymnos-edge predict VIDEO[/]")
 
@@ -160,12 +156,13 @@ def _seconds(text: str) -> float:
         raise UserError(f"--motion-window {text}: give seconds (for example 2) or auto") from None
 
 
-def _tune(config, run):
+def _tune(config, run, known):
     from gymnos_edge.evaluation.group_tuning import TUNING_FILE, save_tuning, tune_smoothing_by_groups
 
     with console.status("Smoothing: leaving each training group out…") as status:
         tuning = tune_smoothing_by_groups(
-            config, run, lambda group, index, total: status.update(f"Smoothing: fold {index + 1}/{total}, without {group}…")
+            config, run, lambda group, index, total: status.update(f"Smoothing: fold {index + 1}/{total}, without {group}…"),
+            known,
         )
     run = save_tuning(run, tuning)
     p = tuning.params

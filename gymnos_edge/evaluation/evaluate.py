@@ -171,7 +171,6 @@ def tune_smoothing(results: Sequence[VideoResult], base: SmoothingParams) -> tup
     of picking the best F1 alone and showed sets 1 s sooner (docs/smoothing.md, "Choosing thresholds")."""
     names = list(TUNING_GRID)
     scored: list[tuple[SmoothingParams, float, float, float]] = []  # params, F1@50, delay in steps, flips
-    true_sets = 0
     for values in itertools.product(*(TUNING_GRID[n] for n in names)):
         candidate = dict(zip(names, values))
         if candidate["exit"] > candidate["enter"]:
@@ -181,7 +180,7 @@ def tune_smoothing(results: Sequence[VideoResult], base: SmoothingParams) -> tup
         delay = smoothed.detection.mean_s
         delay_steps = round(delay / base.every_s) if math.isfinite(delay) else math.inf
         scored.append((params, smoothed.f1_at(0.5), delay_steps, smoothed.flips_per_minute))
-        true_sets = len(smoothed.detection.delays_s)
+    true_sets = len(smoothed.detection.delays_s)  # one per true set, whatever the thresholds
     best_f1 = max(f1 for _, f1, _, _ in scored)
     one_set = 100.0 / max(true_sets, 1)  # F1 (in %) that one true set more or less moves, at most
     near = [entry for entry in scored if entry[1] >= best_f1 - one_set - 1e-9]

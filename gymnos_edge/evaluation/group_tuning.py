@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -34,7 +34,14 @@ from gymnos_edge.inference.open_model import open_frame_model
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.frame_scores import classification_report
 from gymnos_edge.training.run_folder import Run
-from gymnos_edge.training.train import TrainCallbacks, TrainConfig, TrainResult, train, training_group
+from gymnos_edge.training.train import (
+    TrainCallbacks,
+    TrainConfig,
+    TrainResult,
+    require_pose_for_motion_window,
+    train,
+    training_group,
+)
 
 TUNING_FILE = "smoothing_tuning.json"  # in the run's report folder
 MOTION_WINDOW_FILE = "motion_window.json"  # in the run's report folder
@@ -64,10 +71,19 @@ class GroupTuning:
 
 
 @dataclass(frozen=True)
+class OutOfGroup:
+    """Every training video predicted whole by a head trained on the other training groups."""
+
+    results: tuple[VideoResult, ...]
+    groups: tuple[str, ...]  # the folds: each training group held out once
+
+
+@dataclass(frozen=True)
 class MotionWindowChoice:
     seconds: float  # the chosen time constant
     balanced_accuracy: dict[float, float]  # each candidate's, over every fold's held-out group (raw frames)
     groups: tuple[str, ...]
+    chosen: OutOfGroup | None = field(default=None, repr=False)  # the chosen window's folds, for the smoothing
 
     def to_dict(self) -> dict:
         return {
@@ -80,10 +96,17 @@ class MotionWindowChoice:
 
 
 def tune_smoothing_by_groups(
-    config: TrainConfig, run: Run, on_fold: Callable[[str, int, int], None] = lambda group, index, total: None
+    config: TrainConfig, run: Run, on_fold: Callable[[str, int, int], None] = lambda group, index, total: None,
+    known: OutOfGroup | None = None,
 ) -> GroupTuning:
-    """Smoothing for `run` (trained with `config`) from its training groups' out-of-group predictions."""
-    results, groups = out_of_group_predictions(config, run, "--tune-smoothing", on_fold)
+    """Smoothing for `run` (trained with `config`) from its training groups' out-of-group predictions.
+
+    The folds are trained as `run` was (a pose run's own motion window); pass `known` when they were
+    already predicted for that run (`MotionWindowChoice.chosen`) rather than train them again."""
+    if run.metadata.is_pose:
+        config = replace(config, motion_window_s=run.metadata.motion_tau_s)
+    folds = known or out_of_group_predictions(config, run, "--tune-smoothing", on_fold)
+    results, groups = list(folds.results), folds.groups
     base = run.metadata.smoothing_params
     params, f1 = tune_smoothing(results, base)
     before = score(results, "val").smoothed
@@ -99,20 +122,22 @@ def choose_motion_window(
 
     How long the motion features remember depends on the lifting (slow reps want a longer memory; a
     short one shows sets sooner), so it is chosen on the user's own videos, never on val or test."""
-    scores, groups = {}, ()
+    require_pose_for_motion_window(config.backbone)
+    scores, folds = {}, {}
     for tau in candidates:
-        results, groups = out_of_group_predictions(replace(config, motion_window_s=tau), run, "--motion-window auto",
-                                                   on_fold)  # fmt: skip
-        truth = np.concatenate([r.truth for r in results])
-        raw = np.concatenate([r.prediction.raw_labels for r in results])
+        folds[tau] = out_of_group_predictions(replace(config, motion_window_s=tau), run, "--motion-window auto",
+                                              on_fold)  # fmt: skip
+        truth = np.concatenate([r.truth for r in folds[tau].results])
+        raw = np.concatenate([r.prediction.raw_labels for r in folds[tau].results])
         scores[tau] = classification_report(truth, raw, [*run.metadata.labels, REST_LABEL]).balanced_accuracy
     best = max(scores.values())
-    return MotionWindowChoice(min(tau for tau, value in scores.items() if value >= best - 1e-9), scores, groups)
+    chosen = min(tau for tau, value in scores.items() if value >= best - 1e-9)
+    return MotionWindowChoice(chosen, scores, folds[chosen].groups, folds[chosen])
 
 
 def out_of_group_predictions(
     config: TrainConfig, run: Run, option: str, on_fold: Callable[[str, int, int], None]
-) -> tuple[list[VideoResult], tuple[str, ...]]:
+) -> OutOfGroup:
     """Every training video of `run` predicted whole by a head trained (as `config` says) on the other groups."""
     check = require_valid(config.manifest, expected_labels=run.metadata.labels)
     assignment = run.metadata.splits.get("assignment", {})
@@ -136,7 +161,7 @@ def out_of_group_predictions(
             model = open_frame_model(fold.folder, config.pose_model)
             # The fold's videos were probed for `check`; only the split column differs, so reuse what was learnt.
             results += predict_split(replace(check, manifest=fold_manifest), model, "val", {})
-    return results, tuple(groups)
+    return OutOfGroup(tuple(results), tuple(groups))
 
 
 def train_choosing_motion_window(
@@ -145,6 +170,7 @@ def train_choosing_motion_window(
 ) -> tuple[TrainResult, MotionWindowChoice]:  # fmt: skip
     """`train` with the motion time constant `choose_motion_window` picks: trained once to fix the split, again
     with the chosen constant when it is not the first one's; the choice is kept in the run's report."""
+    require_pose_for_motion_window(config.backbone)  # before any training
     result = train(config, callbacks)
     choice = choose_motion_window(config, result.run, on_fold=on_fold)
     if choice.seconds != result.run.metadata.motion_tau_s:

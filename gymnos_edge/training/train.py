@@ -45,6 +45,12 @@ def sampling_for(
     return SamplingConfig(every_s=every_s, image_size=image_size or defaults.image_size, resize=resize or defaults.resize)
 
 
+def require_pose_for_motion_window(backbone: Backbone) -> None:
+    if Backbone(backbone) is not Backbone.pose:
+        raise UserError("--motion-window is the time constant of the pose path's motion features; it needs "
+                        "--backbone pose")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     manifest: Path
@@ -89,9 +95,8 @@ class TrainConfig:
         if not (isinstance(self.motion_window_s, (int, float)) and 0 < self.motion_window_s <= 60):
             raise UserError(f"--motion-window {self.motion_window_s}: give seconds between 0 and 60 (default "
                             f"{MOTION_TAU_S:g})")  # fmt: skip
-        if self.motion_window_s != MOTION_TAU_S and backbone is not Backbone.pose:
-            raise UserError("--motion-window is the time constant of the pose path's motion features; it needs "
-                            "--backbone pose")  # fmt: skip
+        if self.motion_window_s != MOTION_TAU_S:
+            require_pose_for_motion_window(backbone)
         if self.rep_signal and backbone is not Backbone.pose:
             raise UserError("--rep-signal counts reps on body pose; it needs --backbone pose")
 
