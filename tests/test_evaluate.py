@@ -13,11 +13,13 @@ from typer.testing import CliRunner
 
 from gymnos_edge.cli.app import app
 from gymnos_edge.evaluation.evaluate import (
+    REP_TUNING_GRID,
     TUNING_GRID,
     VideoResult,
     predict_split,
     score,
     truth_at,
+    tune_rep_counting,
     tune_smoothing,
     videos_of_split,
 )
@@ -265,3 +267,40 @@ def test_tuning_takes_the_soonest_thresholds_within_one_set_of_the_best_f1():
     # the data make the rule matter: the best F1 alone would have shown the sets later
     soonest_best = min(delay for _, f1, delay in grid if f1 == best)
     assert chosen_f1 < best and chosen_delay < soonest_best
+
+
+def _set_with_a_second_dip_in_every_rep():
+    """Rest, a squat set of 5 reps of 2 s whose probability dips deeply and then, 0.8 s later, a little
+    again (a wobble at the top of each rep), rest; with the set's true count."""
+    rest = np.tile([0.02, 0.02, 0.96], (10, 1))
+    p_squat = np.array([0.98, 0.95, 0.8, 0.5, 0.8, 0.97, 0.9, 0.8, 0.9, 0.98])
+    rep = np.stack([np.full(10, 0.01), p_squat, 0.99 - p_squat], 1)
+    probs = np.concatenate([rest, np.tile(rep, (5, 1)), rest])
+    probs = (probs / probs.sum(1, keepdims=True)).astype(np.float32)
+    truth = np.array([2] * 10 + [1] * 50 + [2] * 10)
+    times = np.arange(truth.size) * 0.2
+    prediction = prediction_from_probs(Path("/v/a.mp4"), LABELS, times, probs, SmoothingParams(), rest_class=True)
+    return [VideoResult(Path("/v/a.mp4"), "gym", truth, prediction, ((2.0, 12.0, 5),))]
+
+
+def test_rep_tuning_keeps_the_counter_that_counts_the_true_sets_best():
+    results = _set_with_a_second_dip_in_every_rep()
+    default = score(results, "val").smoothed.reps
+    assert default.counted == (9,)  # the defaults count most wobbles as reps
+    chosen = tune_rep_counting(results, SmoothingParams())
+    counts = score(results, "val", chosen).smoothed.reps
+    assert counts.counted == (5,)
+    grid = [replace(SmoothingParams(), **dict(zip(REP_TUNING_GRID, values)))
+            for values in itertools.product(*REP_TUNING_GRID.values())]  # fmt: skip
+    assert counts.mae == min(score(results, "val", params).smoothed.reps.mae for params in grid)
+    # only the counter's knobs move: which label is shown stays as the thresholds decided
+    assert replace(chosen, rep_tau_s=1.5, rep_hysteresis=0.3, min_rep_s=0.6) == SmoothingParams()
+    # and tune_smoothing ends with this step
+    params, _ = tune_smoothing(results, SmoothingParams())
+    assert params == tune_rep_counting(results, replace(params, rep_tau_s=1.5, rep_hysteresis=0.3, min_rep_s=0.6))
+
+
+def test_rep_tuning_without_true_counts_keeps_the_counter():
+    results = [replace(r, true_reps=((2.0, 12.0, None),)) for r in _set_with_a_second_dip_in_every_rep()]
+    params = SmoothingParams(rep_tau_s=2.0, rep_hysteresis=0.4, min_rep_s=0.8)
+    assert tune_rep_counting(results, params) is params

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
+from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.common.errors import UserError
+from gymnos_edge.data.manifest import load_manifest
 from gymnos_edge.data.demo import DemoConfig, make_demo_data
-from gymnos_edge.evaluation.evaluate import TUNING_GRID
+from gymnos_edge.evaluation.evaluate import REP_TUNING_GRID, TUNING_GRID
 from gymnos_edge.evaluation.group_tuning import (
     MOTION_WINDOW_FILE,
     TUNING_FILE,
@@ -14,6 +16,7 @@ from gymnos_edge.evaluation.group_tuning import (
     tune_smoothing_by_groups,
 )
 from gymnos_edge.features.keypoints import MOTION_WINDOWS
+from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.run_folder import load_run
 from gymnos_edge.training.train import train
 from helpers import tiny_train_config
@@ -64,3 +67,12 @@ def test_train_chooses_motion_window_and_smoothing_on_the_training_gyms_alone(tm
     assert "sets shown after" in " ".join(result.output.split())  # the output wraps at the terminal width
     for name, values in TUNING_GRID.items():
         assert getattr(tuned, name) in values
+    # the rep counter, chosen on the same folds: every training set the demo drew has its count
+    training = [s for s in load_manifest(manifest).spans
+                if s.group in report["groups"] and s.label != REST_LABEL]  # fmt: skip
+    assert report["rep_sets"] == len(training) > 0
+    assert report["rep_mae"] <= report["rep_mae_counter_before"]  # the run's counter is kept unless beaten
+    assert "Rep counter chosen on the same folds' " in " ".join(result.output.split())
+    untouched = SmoothingParams()
+    for name, values in REP_TUNING_GRID.items():
+        assert getattr(tuned, name) in (*values, getattr(untouched, name))

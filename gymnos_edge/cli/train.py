@@ -170,6 +170,11 @@ def _tune(config, run, known):
                   f"{tuning.default_f1_at_50:.1f} → {tuning.f1_at_50:.1f}, sets shown after {tuning.default_delay_s:.1f} → "
                   f"{tuning.delay_s:.1f} s (tau {p.tau_s:g} s, enter {p.enter:g}, "
                   f"exit {p.exit:g}, floor {p.floor:g}, min set {p.min_set_s:g} s); see report/{TUNING_FILE}")  # fmt: skip
+    if tuning.reps.sets:
+        console.print(f"Rep counter chosen on the same folds' {tuning.reps.sets} counted sets, as shown: MAE "
+                      f"{tuning.default_reps.mae:.2f} → {tuning.reps.mae:.2f}, OBO {tuning.default_reps.obo:.2f} → "
+                      f"{tuning.reps.obo:.2f} (baseline {p.rep_tau_s:g} s, band {p.rep_hysteresis:g}, "
+                      f"min rep {p.min_rep_s:g} s)")  # fmt: skip
     return run
 
 

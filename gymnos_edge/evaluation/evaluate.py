@@ -162,7 +162,8 @@ TUNING_GRID = {
 
 def tune_smoothing(results: Sequence[VideoResult], base: SmoothingParams) -> tuple[SmoothingParams, float]:
     """Grid search on validation predictions: the soonest shown sets among the thresholds within one true
-    set of the best set F1@50, then the best F1@50, then the fewest flips. Returns them and their F1@50.
+    set of the best set F1@50, then the best F1@50, then the fewest flips; then the rep counter that
+    counts those sets best (`tune_rep_counting`). Returns the parameters and their F1@50.
 
     A set-level F1 over a few dozen sets moves in steps of about one set, so thresholds one set short of
     the best are as good as the data can tell; among those, the one that names sets soonest is what a
@@ -185,7 +186,33 @@ def tune_smoothing(results: Sequence[VideoResult], base: SmoothingParams) -> tup
     one_set = 100.0 / max(true_sets, 1)  # F1 (in %) that one true set more or less moves, at most
     near = [entry for entry in scored if entry[1] >= best_f1 - one_set - 1e-9]
     params, f1, _, _ = min(near, key=lambda entry: (entry[2], -entry[1], entry[3]))  # first best kept on ties
-    return params, f1
+    return tune_rep_counting(results, params), f1
+
+
+REP_TUNING_GRID = {
+    "rep_tau_s": (0.6, 1.0, 1.5, 2.5),
+    "rep_hysteresis": (0.1, 0.2, 0.3, 0.5, 0.8),
+    "min_rep_s": (0.4, 0.6, 1.0, 1.4),
+}
+
+
+def tune_rep_counting(results: Sequence[VideoResult], params: SmoothingParams) -> SmoothingParams:
+    """`params` with the rep counter's knobs that count the true sets' reps best (RepCount's MAE, then OBO).
+
+    Counting never changes which label is shown, so it is tuned after the thresholds, on the sets those
+    show (a set they miss counts 0 whatever the counter does). `params` comes back as it is when no set
+    has a true count, and on ties: the knobs must earn their change."""
+    if not any(reps for r in results for *_, reps in r.true_reps):
+        return params
+    names = list(REP_TUNING_GRID)
+    candidates = [params] + [replace(params, **dict(zip(names, values)))
+                             for values in itertools.product(*(REP_TUNING_GRID[n] for n in names))]  # fmt: skip
+
+    def error(candidate: SmoothingParams) -> tuple[float, float]:
+        counts = score(results, "val", candidate).smoothed.reps
+        return counts.mae, -counts.obo
+
+    return min(candidates, key=error)  # first best kept on ties
 
 
 @dataclass(frozen=True)

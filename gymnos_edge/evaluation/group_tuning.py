@@ -28,8 +28,8 @@ from gymnos_edge.common.contract import REST_LABEL
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.manifest import Manifest, require_valid
 from gymnos_edge.features.keypoints import MOTION_WINDOWS
-from gymnos_edge.evaluation.set_metrics import json_float
-from gymnos_edge.evaluation.evaluate import VideoResult, predict_split, score, tune_smoothing
+from gymnos_edge.evaluation.set_metrics import RepCounts, json_float
+from gymnos_edge.evaluation.evaluate import REP_TUNING_GRID, VideoResult, predict_split, score, tune_smoothing
 from gymnos_edge.inference.open_model import open_frame_model
 from gymnos_edge.sets.smoothing import SmoothingParams
 from gymnos_edge.training.frame_scores import classification_report
@@ -55,17 +55,24 @@ class GroupTuning:
     groups: tuple[str, ...]  # the folds: each training group held out once
     delay_s: float = math.nan  # mean detection delay of the chosen parameters, same predictions
     default_delay_s: float = math.nan  # … and of the parameters before tuning
+    reps: RepCounts = RepCounts()  # the true sets' reps as the chosen parameters count them, same predictions
+    default_reps: RepCounts = RepCounts()  # … and as the run's own counter counts the sets the chosen thresholds show
 
     def to_dict(self) -> dict:
         return {
             "method": "leave one training group out; grid search of the smoothing on the pooled out-of-group "
             "predictions (the soonest shown sets within one true set of the best set F1@50, then the best F1@50, "
-            "then fewest flips)",
+            "then fewest flips); then the rep counter with the lowest rep MAE, then the best OBO, on those sets",
             "groups": list(self.groups),
             "set_f1_50": self.f1_at_50,
             "set_f1_50_before": self.default_f1_at_50,
             "mean_detection_delay_s": json_float(self.delay_s),
             "mean_detection_delay_s_before": json_float(self.default_delay_s),
+            "rep_sets": self.reps.sets,
+            "rep_mae": json_float(self.reps.mae),
+            "rep_mae_counter_before": json_float(self.default_reps.mae),  # the same shown sets, the run's counter
+            "rep_obo": json_float(self.reps.obo),
+            "rep_obo_counter_before": json_float(self.default_reps.obo),
             "params": self.params.to_dict(),
         }
 
@@ -110,8 +117,11 @@ def tune_smoothing_by_groups(
     base = run.metadata.smoothing_params
     params, f1 = tune_smoothing(results, base)
     before = score(results, "val").smoothed
-    delay = score(results, "val", params).smoothed.detection.mean_s
-    return GroupTuning(params, f1, before.f1_at(0.5), groups, delay, before.detection.mean_s)
+    after = score(results, "val", params).smoothed
+    counter = {name: getattr(base, name) for name in REP_TUNING_GRID}
+    counted_before = score(results, "val", replace(params, **counter)).smoothed.reps
+    return GroupTuning(params, f1, before.f1_at(0.5), groups, after.detection.mean_s, before.detection.mean_s,
+                       after.reps, counted_before)  # fmt: skip
 
 
 def choose_motion_window(
