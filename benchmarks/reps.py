@@ -354,7 +354,8 @@ def print_costs(costs: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, default=Path("bench/reps"))
-    parser.add_argument("--backbone", type=Backbone, default=Backbone.pose, choices=list(Backbone), metavar="{vgg16,pose}",
+    parser.add_argument("--backbone", type=Backbone, default=Backbone.pose, choices=list(Backbone),
+                        metavar="{" + ",".join(b.value for b in Backbone) + "}",
                         help="the demo model's backbone (default pose, as make demo)")
     parser.add_argument("--every", type=float, nargs="+", default=[0.2, 0.1], help="sampling intervals to compare")
     parser.add_argument("--real", type=Path, help="manifest of real footage with a reps column")

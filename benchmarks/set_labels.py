@@ -177,7 +177,8 @@ def per_frame_costs(model) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image-size", type=int, default=128, help="VGG16 input size, as make demo (128)")
-    parser.add_argument("--backbone", type=Backbone, default=Backbone.pose, choices=list(Backbone), metavar="{vgg16,pose}",
+    parser.add_argument("--backbone", type=Backbone, default=Backbone.pose, choices=list(Backbone),
+                        metavar="{" + ",".join(b.value for b in Backbone) + "}",
                         help="pose (as make demo) or vgg16 (as make demo-vgg16)")
     parser.add_argument("--weights", default="none", help="VGG16 weights: none (as make demo), imagenet or a file")
     parser.add_argument("--pose-model", type=Path, default=None, help="folder with the BlazePose files")

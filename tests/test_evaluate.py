@@ -294,10 +294,11 @@ def test_rep_tuning_keeps_the_counter_that_counts_the_true_sets_best():
             for values in itertools.product(*REP_TUNING_GRID.values())]  # fmt: skip
     assert counts.mae == min(score(results, "val", params).smoothed.reps.mae for params in grid)
     # only the counter's knobs move: which label is shown stays as the thresholds decided
-    assert replace(chosen, rep_tau_s=1.5, rep_hysteresis=0.3, min_rep_s=0.6) == SmoothingParams()
+    default_counter = {name: getattr(SmoothingParams(), name) for name in REP_TUNING_GRID}
+    assert replace(chosen, **default_counter) == SmoothingParams()
     # and tune_smoothing ends with this step
     params, _ = tune_smoothing(results, SmoothingParams())
-    assert params == tune_rep_counting(results, replace(params, rep_tau_s=1.5, rep_hysteresis=0.3, min_rep_s=0.6))
+    assert params == tune_rep_counting(results, replace(params, **default_counter))
 
 
 def test_rep_tuning_without_true_counts_keeps_the_counter():
