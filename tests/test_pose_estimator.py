@@ -44,7 +44,29 @@ def test_the_demo_figure_is_found_upright_and_inside_the_frame(estimator, demo_f
     body = keypoints[found]
     y = lambda name: body[:, JOINT[name], 1]  # noqa: E731
     assert np.all(y("nose") < y("left_hip")) and np.all(y("left_hip") < y("left_ankle"))
-    assert np.all((body[:, :, :2] > -0.1) & (body[:, :, :2] < 1.1))
+    aspect = demo_frames.shape[2] / demo_frames.shape[1]  # x in frame heights runs 0..width/height
+    assert np.all((body[:, :, 0] > -0.1) & (body[:, :, 0] < aspect + 0.1))
+    assert np.all((body[:, :, 1] > -0.1) & (body[:, :, 1] < 1.1))
+
+
+def test_keypoints_keep_the_body_shape_in_a_wider_frame(estimator, demo_frames):
+    """The same pixels with black borders that make the portrait frame 1.5 times as wide (still no wider than
+    high, so the detector sees the same letterboxed image): in frame heights the body only moves sideways; in
+    0..1 of the width it would look a third narrower."""
+    frame = demo_frames[len(demo_frames) // 2]
+    height, width = frame.shape[:2]
+    assert 1.5 * width <= height
+    pad = width // 4
+    wide = np.zeros((height, width + 2 * pad, 3), np.uint8)
+    wide[:, pad : pad + width] = frame
+    estimator.reset()
+    narrow_points = estimator.estimate(frame)
+    estimator.reset()
+    wide_points = estimator.estimate(wide)
+    seen = (narrow_points[:, 2] > 0.5) & (wide_points[:, 2] > 0.5)
+    assert seen.sum() >= 8
+    np.testing.assert_allclose(wide_points[seen, 0] - pad / height, narrow_points[seen, 0], atol=0.01)
+    np.testing.assert_allclose(wide_points[seen, 1], narrow_points[seen, 1], atol=0.01)
 
 
 def test_tracking_is_reproducible_after_reset_and_threads_do_not_matter(pose_files, estimator, demo_frames):

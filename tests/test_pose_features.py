@@ -12,6 +12,7 @@ from gymnos_edge.features.keypoints import (
     MIN_CONFIDENCE,
     N_FEATURES,
     head_inputs,
+    in_frame_heights,
     mirrored,
     motion_alpha,
     motion_sequence,
@@ -39,6 +40,18 @@ def test_features_do_not_change_with_position_or_body_size(dx, dy, scale):
     moved[:, :, 0] = np.where(seen, (bodies[:, :, 0] - 0.5) * scale + 0.5 + dx, 0)
     moved[:, :, 1] = np.where(seen, (bodies[:, :, 1] - 0.5) * scale + 0.5 + dy, 0)
     np.testing.assert_allclose(pose_features(moved), pose_features(bodies), atol=2e-5)
+
+
+@pytest.mark.parametrize("width, height", [(720, 1280), (1920, 1080), (640, 640)])
+def test_the_same_body_in_a_portrait_or_a_landscape_frame_gives_the_same_features(width, height):
+    """Estimators report x in frame widths and y in frame heights; in frame heights the body keeps its shape."""
+    pixels = _bodies() * np.array([400.0, 600.0, 1.0], np.float32)  # one body, in pixels, 400 × 600 around
+    pixels[:, :, :2] += np.array([100.0, 40.0], np.float32)
+    reference = pose_features(pixels / np.array([1000.0, 1000.0, 1.0], np.float32))  # any unit of both x and y
+    reported = pixels / np.array([width, height, 1.0], np.float32)  # as an estimator reports them
+    np.testing.assert_allclose(pose_features(in_frame_heights(reported, width, height)), reference, atol=2e-5)
+    if width != height:  # 0..1 of each side would have stretched the body
+        assert np.abs(pose_features(reported) - reference).max() > 0.1
 
 
 def test_features_are_hip_centred_and_torso_scaled():

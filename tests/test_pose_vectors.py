@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from gymnos_edge.common.contract import POSE_JOINTS, VISION_JOINTS
 from gymnos_edge.features.joint_vectors import keypoints_from_vision, write_vectors
@@ -36,4 +37,16 @@ def test_vision_points_become_upright_model_keypoints():
     assert np.all(legs[13:] == 0)
     features = pose_features(np.stack([whole, legs, np.asarray(vectors["nobody"]["keypoints"], np.float32)]))
     assert no_pose(features).tolist() == [False, False, True]  # hips and shoulders seen: still a pose
-    assert keypoints_from_vision({"leftHip": (0.5, 0.5, 0.0)})[POSE_JOINTS.index("left_hip")].tolist() == [0, 0, 0]
+    assert keypoints_from_vision({"leftHip": (0.5, 0.5, 0.0)}, (720, 1280))[POSE_JOINTS.index("left_hip")].tolist() == [0, 0, 0]
+
+
+def test_vision_points_become_frame_heights_so_the_phone_held_either_way_gives_one_shape():
+    vectors = {p.stem: json.loads(p.read_text()) for p in FILES}
+    portrait, landscape = vectors["whole_body"], vectors["landscape"]
+    assert portrait["vision"] == landscape["vision"] and portrait["frame_size"] != landscape["frame_size"]
+    for vector in (portrait, landscape):
+        width, height = vector["frame_size"]
+        keypoints = np.asarray(vector["keypoints"], np.float32)
+        nose = POSE_JOINTS.index("nose")
+        assert keypoints[nose, 0] == pytest.approx(vector["vision"]["nose"][0] * width / height, abs=1e-6)
+        assert keypoints[nose, 1] == pytest.approx(1.0 - vector["vision"]["nose"][1], abs=1e-6)

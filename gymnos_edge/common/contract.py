@@ -79,9 +79,16 @@ class Backbone(str, Enum):
     pose = "pose"  # 2-D body keypoints from a pose estimator, normalised for position and body size
 
 
+# Keypoint coordinates in frame heights: pixel x and y both divided by the frame's height, so x runs
+# 0..width/height and y 0..1. In the 0..1-of-each-side coordinates estimators report (BlazePose, Vision),
+# a body's width against its torso reads 3.2 times larger in a 9:16 portrait frame than in a 16:9
+# landscape one; in frame heights it keeps its shape whatever the camera's orientation.
+KEYPOINT_UNITS = "frame_heights"
+
 # The joints of a pose model's `keypoints` input, in order: the 17 COCO keypoints. Each row is
-# (x, y, confidence) with x, y in 0..1 of the frame (origin top-left, y down) and left/right the
-# person's own sides; a joint that was not found is (0, 0, 0). Every estimator maps to this order.
+# (x, y, confidence) with x, y in frame heights (`KEYPOINT_UNITS`; origin top-left, y down) and
+# left/right the person's own sides; a joint that was not found is (0, 0, 0). Every estimator maps
+# to this order and these units.
 POSE_JOINTS = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear",
     "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",

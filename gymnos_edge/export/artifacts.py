@@ -24,6 +24,7 @@ from gymnos_edge.export.wrapper import pose_state_size
 from gymnos_edge.features.keypoints import MOTION_STATE, motion_initial_state
 from gymnos_edge.training.run_folder import RunMetadata
 from gymnos_edge.common.contract import (
+    KEYPOINT_UNITS,
     KEYPOINTS,
     EXPORT_REPORT_FILE as REPORT_FILE,
     IMAGE,
@@ -41,7 +42,8 @@ from gymnos_edge.sets.smoothing import initial_state, state_fields, state_size
 RUN_FOLDER_KEY = "run_folder"
 
 KEYPOINTS_INPUT = (
-    "float32 (1, 17, 3): per joint of `joints`, x and y in 0..1 of the camera frame (origin top-left, y down; "
+    "float32 (1, 17, 3): per joint of `joints`, x and y in frame heights (`keypoint_units`: pixel x and y both "
+    "divided by the camera frame's height, so x runs 0..width/height; origin top-left, y down; "
     "left/right = the person's own sides) and a confidence in 0..1; a joint not found is (0, 0, 0). The "
     "normalisation (hip-centred, torso-scaled) and the motion features are inside the graph"
 )
@@ -111,6 +113,7 @@ def _pose_metadata(run: RunMetadata) -> dict[str, Any]:
         "rest_class": run.rest_class,
         "joints": list(run.pose["joints"]),
         "keypoints_input": KEYPOINTS_INPUT,
+        "keypoint_units": KEYPOINT_UNITS,
         "image_size": run.image_size,
         "resize": run.sampling.resize.value,
         "preprocessing": run.preprocessing,

@@ -1,7 +1,8 @@
 """Shared test vectors of the joint mapping: Vision's body pose points → a pose model's `keypoints` input.
 
 The iPhone app feeds a pose model what Vision finds; the mapping (joint names,
-Vision's bottom-left origin, joints not found) is written here once and the
+Vision's bottom-left origin, its 0..1-of-each-side units turned into frame
+heights, joints not found) is written here once and the
 Swift `PoseJoints` is checked against these files. `scripts/make_pose_vectors.py`
 writes them and a test checks that regenerating gives the same bytes.
 """
@@ -16,20 +17,23 @@ import numpy as np
 
 from gymnos_edge.common.atomic import write_text
 from gymnos_edge.common.contract import POSE_JOINTS, VISION_JOINTS
+from gymnos_edge.features.keypoints import in_frame_heights
 from gymnos_edge.sets.shared_vectors import render
 
 Point = tuple[float, float, float]  # Vision: x, y in 0..1 with the origin at the bottom left, confidence
 
 
-def keypoints_from_vision(points: dict[str, Point], joints: tuple[str, ...] = POSE_JOINTS) -> np.ndarray:
-    """(len(joints), 3) float32 model keypoints: y flipped to a top-left origin; a joint Vision did not
-    find (absent, or confidence 0) is (0, 0, 0). Vision's neck and root are not model joints."""
+def keypoints_from_vision(points: dict[str, Point], frame_size: tuple[int, int],
+                          joints: tuple[str, ...] = POSE_JOINTS) -> np.ndarray:  # fmt: skip
+    """(len(joints), 3) float32 model keypoints of a frame of `frame_size` (width, height) pixels: y flipped
+    to a top-left origin, x and y in frame heights; a joint Vision did not find (absent, or confidence 0)
+    is (0, 0, 0). Vision's neck and root are not model joints."""
     keypoints = np.zeros((len(joints), 3), np.float32)
     for index, joint in enumerate(joints):
         x, y, confidence = points.get(VISION_JOINTS[joint], (0.0, 0.0, 0.0))
         if confidence > 0:
             keypoints[index] = (x, 1.0 - y, confidence)
-    return keypoints
+    return in_frame_heights(keypoints, *frame_size)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class PoseCase:
     name: str
     description: str
     points: dict[str, Point]
+    frame_size: tuple[int, int] = (720, 1280)  # width, height: the front camera held upright
 
 
 # Vision's frame of a person facing the camera: y up, so the head has the largest y.
@@ -66,15 +71,17 @@ CASES = (
         {**_seen(), "leftWrist": (0.61, 0.53, 0.0), "rightWrist": (0.39, 0.53, 0.05), "nose": (0.5, 0.8, 0.2)},
     ),
     PoseCase("nobody", "no observation: all zeros, which the model reads as no pose", {}),
+    PoseCase("landscape", "the phone on its side (1280 × 720): x spans 0..16/9 frame heights", _seen(), (1280, 720)),
 )
 
 
 def build_vector(case: PoseCase) -> dict[str, Any]:
-    keypoints = keypoints_from_vision(case.points)
+    keypoints = keypoints_from_vision(case.points, case.frame_size)
     return {
         "name": case.name,
         "description": case.description,
         "joints": list(POSE_JOINTS),
+        "frame_size": list(case.frame_size),
         "vision": {name: list(point) for name, point in sorted(case.points.items())},
         "keypoints": np.asarray(keypoints, np.float32).astype(np.float64).tolist(),
     }

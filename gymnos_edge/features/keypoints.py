@@ -4,6 +4,8 @@ Written once against an array namespace, like the state machine: NumPy here and
 in training, `keras.ops` inside every exported graph, so a phone feeds the raw
 keypoints of its own estimator and nobody re-implements this by hand.
 
+Keypoints come in frame heights (`KEYPOINT_UNITS`: x and y both divided by the
+frame's height), so a body has the same shape in a portrait and a landscape frame.
 First left and right are named as for a person facing the camera
 (`facing_the_camera`). Then per joint (in the order of `POSE_JOINTS`): (x, y) minus the hip midpoint,
 divided by the torso length (hip midpoint to shoulder midpoint), and whether
@@ -21,23 +23,24 @@ from typing import Any
 
 import numpy as np
 
-from gymnos_edge.common.contract import POSE_JOINTS
+from gymnos_edge.common.contract import KEYPOINT_UNITS, POSE_JOINTS
 from gymnos_edge.common.numpy_ops import NUMPY_OPS
 
 MIN_CONFIDENCE = 0.5
-MIN_TORSO = 0.02  # in frame units: a torso shorter than 2 % of the frame cannot give a scale
+MIN_TORSO = 0.02  # in frame heights: a torso shorter than 2 % of the frame's height cannot give a scale
 MAX_OFFSET = 6.0  # torso lengths; farther points are estimator failures, clipped so they cannot dominate
 FACING_MARGIN = 0.6  # torso lengths between the shoulders before their left-right order names the sides
 N_JOINTS = len(POSE_JOINTS)
 FEATURES_PER_JOINT = 3  # x, y relative to the hips in torso lengths, seen
 N_FEATURES = N_JOINTS * FEATURES_PER_JOINT + 1  # + the no-pose flag
 NORMALISATION = (
+    f"keypoints in {KEYPOINT_UNITS.replace('_', ' ')} (x, y both divided by the frame's height); "
     "left and right named as facing the camera (joints swap names with their partners where the left shoulder "
     f"is more than {FACING_MARGIN:g} torso lengths left of the right one); "
     f"per joint: (x, y − hip midpoint) / torso length (hip midpoint → shoulder midpoint), clipped to "
     f"±{MAX_OFFSET:g}, and seen (confidence ≥ {MIN_CONFIDENCE:g}); unseen joints (0, 0, 0); last feature 1 = "
     "no pose (no hip or no shoulder seen, or torso < "
-    f"{MIN_TORSO:g} of the frame), all others 0 then"
+    f"{MIN_TORSO:g} of the frame's height), all others 0 then"
 )
 
 _JOINT = {name: index for index, name in enumerate(POSE_JOINTS)}
@@ -47,8 +50,16 @@ _SHOULDERS = (_JOINT["left_shoulder"], _JOINT["right_shoulder"])
 PARTNER = [POSE_JOINTS.index(name.replace("left", "\0").replace("right", "left").replace("\0", "right")) for name in POSE_JOINTS]
 
 
+def in_frame_heights(keypoints: np.ndarray, width: float, height: float) -> np.ndarray:
+    """Keypoints with x, y in 0..1 of the frame's width and height (as estimators report them) → x, y in
+    frame heights (`KEYPOINT_UNITS`): x · width/height; a joint not found stays (0, 0, 0)."""
+    converted = np.array(keypoints, np.float32)
+    converted[..., 0] *= np.float32(width / height)
+    return converted
+
+
 def pose_features(keypoints: Any, ops: Any = NUMPY_OPS) -> Any:
-    """(N, 17, 3) keypoints (x, y in 0..1 of the frame, confidence) → (N, `N_FEATURES`) float32 features."""
+    """(N, 17, 3) keypoints (x, y in frame heights, confidence) → (N, `N_FEATURES`) float32 features."""
     if ops is NUMPY_OPS:
         keypoints = np.asarray(keypoints, np.float32)
     x, y, seen = _seen_joints(keypoints, ops)
@@ -174,6 +185,7 @@ def mirrored(keypoints: np.ndarray) -> np.ndarray:
     """The same frames flipped left to right: x → 1 − x and each left joint swapped with its right one.
 
     Training adds these so the head does not learn which way a person happened to face the camera.
+    Where the mirror line lies does not matter (x may turn negative): every feature is relative to the hips.
     """
     flipped = np.array(keypoints, np.float32)[:, PARTNER]
     flipped[:, :, 0] = np.where(flipped[:, :, 2] > 0, 1.0 - flipped[:, :, 0], 0.0)

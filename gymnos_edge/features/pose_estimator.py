@@ -10,7 +10,8 @@ re-implemented here from the two model files alone, in numpy and OpenCV.
 2. Landmark model (256×256 RGB in [0, 1]) on that rotated square crop: 39
    points of (x, y, z, visibility, presence) in crop pixels, a pose-presence
    probability and a 64×64 heatmap per point that refines x and y.
-3. The points are projected back into the frame. Points 33 and 34 give the next
+3. The points are projected back into the frame (the 17 COCO joints returned in
+   frame heights, `KEYPOINT_UNITS`). Points 33 and 34 give the next
    frame's region when tracking, so the detector runs only when the pose is lost.
 """
 
@@ -23,9 +24,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gymnos_edge.common.contract import POSE_JOINTS
+from gymnos_edge.common.contract import KEYPOINT_UNITS, POSE_JOINTS
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.common.quiet_tensorflow import native_output_silenced
+from gymnos_edge.features.keypoints import in_frame_heights
 from gymnos_edge.features.pose_models import PoseModelFiles
 
 # BlazePose's 33-landmark topology → the COCO keypoints, in the order of POSE_JOINTS.
@@ -182,17 +184,20 @@ class BlazePoseEstimator:
         """Model files and settings: what the cached keypoints depend on."""
         if self._fingerprint is None:
             settings = ",".join(f"{k}={v}" for k, v in sorted(self.settings.to_dict().items()))
-            self._fingerprint = f"blazepose-{self.files.fingerprint()}-{settings}"
+            self._fingerprint = f"blazepose-{self.files.fingerprint()}-{KEYPOINT_UNITS}-{settings}"
         return self._fingerprint
 
     def estimate(self, frame: np.ndarray) -> np.ndarray:
-        """(17, 3) float32 keypoints of one H×W×3 uint8 RGB frame; zeros when no person is found."""
+        """(17, 3) float32 keypoints of one H×W×3 uint8 RGB frame, x and y in frame heights (`KEYPOINT_UNITS`);
+        zeros when no person is found."""
         landmarks = self.landmarks(frame)
         keypoints = np.zeros((len(POSE_JOINTS), 3), np.float32)
         if landmarks is not None:
             chosen = landmarks[COCO_FROM_BLAZEPOSE]
             keypoints[:, :2] = chosen[:, :2]
             keypoints[:, 2] = np.clip(chosen[:, 3], 0.0, 1.0)
+            height, width = np.asarray(frame).shape[:2]
+            keypoints = in_frame_heights(keypoints, width, height)
         return keypoints
 
     def estimate_batch(self, frames: np.ndarray) -> np.ndarray:

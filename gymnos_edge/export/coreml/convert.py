@@ -51,8 +51,9 @@ _DTYPES = {PROBS: np.float32, SMOOTHED: np.float32, LABEL: np.int32, NEXT_STATE:
 _DESCRIPTIONS = {
     IMAGE: "Camera frame brought to the model's square input by metadata.json's resize policy; Core ML "
     "converts its pixel format and subtracts the ImageNet mean itself.",
-    KEYPOINTS: "Body keypoints of this frame in metadata.json's joint order: x, y in 0..1 of the frame "
-    "(origin top-left), confidence 0..1; (0, 0, 0) for a joint not found. Normalised inside the model.",
+    KEYPOINTS: "Body keypoints of this frame in metadata.json's joint order: x, y in frame heights (pixel x and "
+    "y divided by the frame's height; origin top-left), confidence 0..1; (0, 0, 0) for a joint not found. "
+    "Normalised inside the model.",
     STATE: "State from the previous frame's next_state; metadata.json's initial_state for the first frame.",
     PROBS: "Raw class probabilities of this frame, in labels order.",
     SMOOTHED: "Exponential moving average of the probabilities (what the label decisions use).",

@@ -52,8 +52,10 @@ final class PoseClassifier: FrameClassifier {
         let handler = VNImageRequestHandler(cvPixelBuffer: pixelBuffer, orientation: .up, options: [:])
         try handler.perform([request])
         let points = try request.results?.first.map(Self.points) ?? [:]
+        let keypoints = joints.keypoints(from: points, width: CVPixelBufferGetWidth(pixelBuffer),
+                                         height: CVPixelBufferGetHeight(pixelBuffer))
         let inputs = try MLDictionaryFeatureProvider(dictionary: [
-            metadata.keypointsInput: MLFeatureValue(multiArray: Self.array(joints.keypoints(from: points), shape: keypointsShape)),
+            metadata.keypointsInput: MLFeatureValue(multiArray: Self.array(keypoints, shape: keypointsShape)),
             metadata.stateInput: MLFeatureValue(multiArray: Self.array(state, shape: stateShape)),
         ])
         let name = metadata.tracker.outputs.nextState

@@ -27,9 +27,10 @@ public struct VisionPoint: Equatable, Sendable {
 /// Turns the points Vision found into a pose model's `keypoints` input, in the joint order of the
 /// model's metadata (`joints`).
 ///
-/// The model wants x and y in 0...1 with the origin at the top left (y pointing down, as in
-/// BlazePose, which trained it), so y is flipped; a joint Vision did not find (absent, or with
-/// confidence 0) becomes (0, 0, 0). Vision's neck and root have no counterpart and are left out.
+/// The model wants x and y in frame heights with the origin at the top left (y pointing down, as
+/// BlazePose's keypoints are in training): y is flipped, and x, which Vision gives in frame widths,
+/// is multiplied by width / height, so a body keeps its shape whether the phone is held upright or
+/// on its side. A joint Vision did not find (absent, or with confidence 0) becomes (0, 0, 0). Vision's neck and root have no counterpart and are left out.
 /// The model normalises the rest itself. The rules are checked against tests/vectors/pose.
 public struct PoseJoints: Equatable, Sendable {
     /// The model's joint names (metadata.json's `joints`) and the Vision joint each one is.
@@ -55,12 +56,14 @@ public struct PoseJoints: Equatable, Sendable {
     /// Values per frame: three per joint.
     public var count: Int { joints.count * 3 }
 
-    /// The model's input for one frame: x, y (top-left origin), confidence per joint, row after row.
-    public func keypoints(from points: [VisionJoint: VisionPoint]) -> [Float] {
+    /// The model's input for one frame of `width` × `height` pixels (as Vision saw it, upright): x, y
+    /// (frame heights, top-left origin), confidence per joint, row after row.
+    public func keypoints(from points: [VisionJoint: VisionPoint], width: Int, height: Int) -> [Float] {
         var values = [Float](repeating: 0, count: count)
+        let aspect = Float(width) / Float(max(height, 1))
         for (index, joint) in joints.enumerated() {
             guard let point = points[joint], point.confidence > 0 else { continue }
-            values[3 * index] = point.x
+            values[3 * index] = point.x * aspect
             values[3 * index + 1] = 1 - point.y
             values[3 * index + 2] = point.confidence
         }

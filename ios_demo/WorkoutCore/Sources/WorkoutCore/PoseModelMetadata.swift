@@ -8,6 +8,8 @@ import Foundation
 /// tracker needs only its own part of the state, so `tracker` is the metadata as `ModelMetadata`
 /// sees it with the state cut to that part; the full state is fed back to the model as it is.
 public struct PoseModelMetadata: Equatable, Sendable {
+    /// The keypoint units every pose model of this version reads (`keypoint_units`): x and y in frame heights.
+    public static let keypointUnits = "frame_heights"
     /// Labels, pacing and smoothing, with the set tracker's part of the state.
     public var tracker: ModelMetadata
     /// The model's joint order, e.g. "nose", "left_eye", … (COCO).
@@ -45,6 +47,12 @@ public struct PoseModelMetadata: Equatable, Sendable {
         }
         guard object["input"] as? String == "keypoints" else {
             throw ModelMetadataError.invalidValue(key: "input", reason: "must be \"keypoints\" for a pose model")
+        }
+        guard object["keypoint_units"] as? String == Self.keypointUnits else {
+            throw ModelMetadataError.invalidValue(
+                key: "keypoint_units",
+                reason: "must be \"\(Self.keypointUnits)\" (a model exported before keypoints were in frame heights: export it again)"
+            )
         }
         let joints: [String] = try value(object, "joints", "a list of joint names")
         let layout: [String: Int] = try value(object, "state_layout", "an object of state lengths")

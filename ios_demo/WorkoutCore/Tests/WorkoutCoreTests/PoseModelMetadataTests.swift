@@ -8,6 +8,7 @@ final class PoseModelMetadataTests: XCTestCase {
         [
             "backbone": "pose",
             "input": "keypoints",
+            "keypoint_units": "frame_heights",
             "labels": ["squat", "overhead_press"],
             "rest_label": "rest",
             "joints": ["nose", "left_shoulder", "right_shoulder", "left_hip", "right_hip"],
@@ -50,6 +51,16 @@ final class PoseModelMetadataTests: XCTestCase {
         XCTAssertEqual(metadata.tracker.labels, ["squat", "overhead_press"])
         XCTAssertEqual(metadata.trackerState([0.1, 0.9, 1, 1, 3, 1, 0.5, 1, 3, 2, 2, 1, 7, 7, 7, 7]), [0.1, 0.9, 1, 1, 3, 1, 0.5, 1, 3, 2, 2, 1])
         XCTAssertNoThrow(try PoseJoints(jointNames: metadata.joints))
+    }
+
+    func testAModelOfOtherKeypointUnitsIsRefused() throws {
+        var object = exported()
+        object.removeValue(forKey: "keypoint_units")  // exported before keypoints were in frame heights
+        XCTAssertThrowsError(try PoseModelMetadata.decode(from: data(object))) { error in
+            guard case .invalidValue(let key, let reason) = error as? ModelMetadataError else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "keypoint_units")
+            XCTAssertTrue(reason.contains("export it again"), reason)
+        }
     }
 
     func testInconsistentStatesAreClearErrors() throws {

@@ -4,8 +4,14 @@ import Foundation
 struct PoseVector: Decodable {
     var name: String
     var joints: [String]
+    var frameSize: [Int]  // width, height
     var vision: [String: [Float]]
     var keypoints: [[Float]]
+
+    enum CodingKeys: String, CodingKey {
+        case name, joints, vision, keypoints
+        case frameSize = "frame_size"
+    }
 
     /// tests/vectors/pose of this repository, or GYMNOS_POSE_VECTORS_DIR when set.
     static var directory: URL {
