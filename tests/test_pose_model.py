@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from gymnos_edge.common.contract import POSE_JOINTS, Backbone
+from gymnos_edge.common.contract import KEYPOINT_UNITS, POSE_JOINTS, Backbone
 from gymnos_edge.common.errors import UserError
 from gymnos_edge.data.sampler import ResizePolicy, SamplingConfig
 from gymnos_edge.export.exporter import ExportOptions, export_run
@@ -169,6 +169,7 @@ def test_the_pose_export_validates_itself(pose_export):
     assert exported.validations and all(v.ok for v in exported.validations)
     metadata = json.loads((exported.folder / "metadata.json").read_text())
     assert metadata["input"] == "keypoints" and metadata["joints"] == list(POSE_JOINTS)
+    assert metadata["keypoint_units"] == KEYPOINT_UNITS  # what the app checks before it feeds the model
     assert metadata["inputs"] == {"keypoints": "keypoints", "state": "state_in"}
     n = len(metadata["labels"]) + 1
     assert metadata["state_size"] == state_size(n) + MOTION_STATE == len(metadata["initial_state"])

@@ -1,12 +1,13 @@
 """The shared joint-mapping vectors (Vision → a pose model's keypoints) are what the Python reference gives today."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gymnos_edge.common.contract import POSE_JOINTS, VISION_JOINTS
+from gymnos_edge.common.contract import KEYPOINT_UNITS, POSE_JOINTS, VISION_JOINTS
 from gymnos_edge.features.joint_vectors import keypoints_from_vision, write_vectors
 from gymnos_edge.features.keypoints import no_pose, pose_features
 
@@ -38,6 +39,11 @@ def test_vision_points_become_upright_model_keypoints():
     features = pose_features(np.stack([whole, legs, np.asarray(vectors["nobody"]["keypoints"], np.float32)]))
     assert no_pose(features).tolist() == [False, False, True]  # hips and shoulders seen: still a pose
     assert keypoints_from_vision({"leftHip": (0.5, 0.5, 0.0)}, (720, 1280))[POSE_JOINTS.index("left_hip")].tolist() == [0, 0, 0]
+
+
+def test_the_app_reads_the_keypoint_units_the_exporter_writes():
+    swift = (Path(__file__).parents[1] / "ios_demo/WorkoutCore/Sources/WorkoutCore/PoseModelMetadata.swift").read_text()
+    assert re.search(r'static let keypointUnits = "([^"]+)"', swift).group(1) == KEYPOINT_UNITS
 
 
 def test_vision_points_become_frame_heights_so_the_phone_held_either_way_gives_one_shape():

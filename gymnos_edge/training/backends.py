@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from gymnos_edge.common.contract import KEYPOINT_UNITS, POSE_JOINTS
+from gymnos_edge.common.contract import POSE_JOINTS
 from gymnos_edge.data.sampler import SamplingConfig
 from gymnos_edge.features.extraction import FeatureCache, SpanRequest, extract_features
 from gymnos_edge.features.keypoints import MOTION_TAU_S
@@ -127,7 +127,6 @@ def pose_description(files, settings: EstimatorSettings, motion_tau_s: float = M
             "joints": list(POSE_JOINTS),
             "keypoints": "x, y in frame heights (both divided by the frame's height; origin top-left), "
                          "confidence 0..1; missing joint (0, 0, 0)",
-            "keypoint_units": KEYPOINT_UNITS,
             "min_confidence": MIN_CONFIDENCE,
             "motion_tau_s": motion_tau_s,
             "head_features": HEAD_FEATURES,

@@ -30,8 +30,8 @@ public struct VisionPoint: Equatable, Sendable {
 /// The model wants x and y in frame heights with the origin at the top left (y pointing down, as
 /// BlazePose's keypoints are in training): y is flipped, and x, which Vision gives in frame widths,
 /// is multiplied by width / height, so a body keeps its shape whether the phone is held upright or
-/// on its side. A joint Vision did not find (absent, or with confidence 0) becomes (0, 0, 0). Vision's neck and root have no counterpart and are left out.
-/// The model normalises the rest itself. The rules are checked against tests/vectors/pose.
+/// on its side. A joint Vision did not find (absent, or with confidence 0) becomes (0, 0, 0).
+/// Vision's neck and root have no counterpart and are left out. The model normalises the rest itself. The rules are checked against tests/vectors/pose.
 public struct PoseJoints: Equatable, Sendable {
     /// The model's joint names (metadata.json's `joints`) and the Vision joint each one is.
     public static let visionJoints: [String: VisionJoint] = [
