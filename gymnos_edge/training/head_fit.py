@@ -133,11 +133,10 @@ def predict_labels(model, features: np.ndarray) -> np.ndarray:
 
 
 def predict_probs(model, features: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Probabilities in batches of one shape (the last one padded), so the compiled graph is reused."""
+    """Probabilities in batches of `batch_size`, the model called eagerly: a head is small, and training
+    fits many (one per fold), each of which `predict_on_batch` would trace into a graph of its own."""
     probs = []
     for first in range(0, len(features), batch_size):
         chunk = np.asarray(features[first : first + batch_size], np.float32)
-        batch = np.zeros((batch_size, *chunk.shape[1:]), np.float32)
-        batch[: len(chunk)] = chunk
-        probs.append(np.asarray(model.predict_on_batch(batch), np.float32)[: len(chunk)])
+        probs.append(np.asarray(model(chunk, training=False), np.float32))
     return np.concatenate(probs) if probs else np.zeros((0, int(model.output_shape[-1])), np.float32)
