@@ -70,17 +70,23 @@ def train_both(folder: Path, args: argparse.Namespace) -> tuple[dict[str, Run], 
                              cache_dir=args.cache or folder / "cache")  # fmt: skip
         with console.status(f"Training {name}…"):
             started = time.perf_counter()
-            known = None
+            known, chose = None, []
             if args.backbone is Backbone.pose:  # as make demo: --motion-window auto
                 result, choice = train_choosing_motion_window(config)
                 known = choice.chosen
+                scores = ", ".join(f"{tau:g} s {value:.3f}" for tau, value in choice.balanced_accuracy.items())
+                chose.append(f"motion window {choice.seconds:g} s ({scores})")
             else:
                 result = train(config)
             if args.tune_smoothing:
                 tuning = tune_smoothing_by_groups(config, result.run, known=known)
                 result = replace(result, run=save_tuning(result.run, tuning))
+                p = tuning.params
+                chose.append(f"smoothing τ {p.tau_s:g} s, enter {p.enter:g}, exit {p.exit:g}, floor {p.floor:g}, "
+                             f"min set {p.min_set_s:g} s")  # fmt: skip
         console.print(f"{name}: trained in {time.perf_counter() - started:.0f} s "
-                      f"({result.frames_computed} frames computed, the rest from the shared cache)")  # fmt: skip
+                      f"({result.frames_computed} frames computed, the rest from the shared cache)"
+                      + (f"; chose {'; '.join(chose)}" if chose else ""))  # fmt: skip
         runs[name] = result.run
     return runs, manifest
 
