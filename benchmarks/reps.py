@@ -4,7 +4,7 @@
     python benchmarks/reps.py --backbone vgg16             # the image path, as `make demo-vgg16` trains it
     python benchmarks/reps.py --workdir bench/reps         # keep data, runs and exports (reused when present)
     python benchmarks/reps.py --real MANIFEST               # also real footage, leave one group out (pose)
-    python benchmarks/reps.py --rep-signal --real MANIFEST  # pose trained with --rep-signal (reps on the body's movement)
+    python benchmarks/reps.py --no-rep-signal --real MANIFEST  # pose counting on the probabilities instead
     python benchmarks/reps.py --real MANIFEST --real-weights vgg16_notop.weights.h5   # and VGG16 there
 
 Demo: demo data, trained as `make demo` trains (the pose backbone; with
@@ -360,30 +360,33 @@ def main() -> None:
     parser.add_argument("--every", type=float, nargs="+", default=[0.2, 0.1], help="sampling intervals to compare")
     parser.add_argument("--real", type=Path, help="manifest of real footage with a reps column")
     parser.add_argument("--real-weights", type=Path, help="VGG16 ImageNet weights (.weights.h5): VGG16 on the real footage too")
-    parser.add_argument("--rep-signal", action="store_true",
-                        help="pose: train with --rep-signal, reps counted on the body's movement, not the probabilities")
+    parser.add_argument("--rep-signal", action=argparse.BooleanOptionalAction, default=None,
+                        help="pose: reps counted on the body's movement (the default, as train) or, with "
+                        "--no-rep-signal, on the probabilities")  # fmt: skip
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
+    demo_signal = args.backbone is Backbone.pose if args.rep_signal is None else args.rep_signal  # as `train`
+    real_signal = True if args.rep_signal is None else args.rep_signal  # real footage: always pose
     args.workdir.mkdir(parents=True, exist_ok=True)
     report: dict = {"goal": {"obo": OBO_GOAL, "mae": MAE_GOAL}, "params": smoothing.SmoothingParams().to_dict()}
     if not args.skip_demo:
         report["demo"] = []
         for every_s in args.every:
-            section = demo_section(args.workdir, every_s, args.backbone, args.rep_signal)
+            section = demo_section(args.workdir, every_s, args.backbone, demo_signal)
             report["demo"].append(section)
             print_rows(f"Demo ({args.backbone.value}), held-out gym {section['val_groups']}, a frame every {every_s:g} s",
                        section["val"])  # fmt: skip
             print_rows(f"Demo, the training gym (seen in training), a frame every {every_s:g} s", section["train"])
             print_costs(section["costs"])
     if args.real is not None:
-        report["real_pose"] = real_pose_section(args.real, args.workdir, args.rep_signal)
-        rows = [report["real_pose"]["row"], *([report["real_pose"]["fixed_band_row"]] if args.rep_signal else [])]
+        report["real_pose"] = real_pose_section(args.real, args.workdir, real_signal)
+        rows = [report["real_pose"]["row"], *([report["real_pose"]["fixed_band_row"]] if real_signal else [])]
         if args.real_weights is not None:
             report["real"] = real_section(args.real, args.real_weights, args.workdir)
             rows.append(report["real"]["row"])
         print_rows(f"Real footage, leave one group out ({len(report['real_pose']['groups'])} folds)", rows)
-    report["rep_signal"] = args.rep_signal
-    target = args.workdir / f"reps{'_rep_signal' if args.rep_signal else ''}.json"
+    report["rep_signal"] = {"demo": demo_signal, "real": real_signal}
+    target = args.workdir / f"reps{'_log_odds' if args.rep_signal is False else ''}.json"
     target.write_text(json.dumps(report, indent=2))
     console.print(f"wrote {target}")
 

@@ -89,6 +89,10 @@ def test_pose_options_are_checked(demo_manifest, tmp_path):
         _config(demo_manifest, tmp_path, sampling=SamplingConfig(every_s=0.5, image_size=320))
     with pytest.raises(UserError, match="--rep-signal counts reps on body pose"):
         TrainConfig(manifest=demo_manifest, rep_signal=True)
+    # Left unsaid, reps are counted on the body where there is one, on the probabilities where there is not.
+    assert _config(demo_manifest, tmp_path).rep_signal is True
+    assert _config(demo_manifest, tmp_path, rep_signal=False).rep_signal is False
+    assert TrainConfig(manifest=demo_manifest).rep_signal is False
 
 
 def test_predict_runs_the_estimator_then_the_head(pose_run, demo_manifest):
@@ -256,17 +260,17 @@ def test_the_cli_trains_and_evaluates_a_pose_model(demo_manifest, pose_files, tm
                                  "--image-size", "320", "--out", str(out), "--pose-model", models])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "balanced" in result.output and "Linear head: L2" in result.output
-    assert "rep_signal" not in json.loads((out / "metadata.json").read_text())["pose"]  # reps on the log-odds
+    assert "rep_signal" in json.loads((out / "metadata.json").read_text())["pose"]  # by default reps on the body
+    odds_out = tmp_path / "runs" / "log_odds"
+    result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", "pose", "--head", "linear", "--every", "0.5",
+                                 "--image-size", "320", "--out", str(odds_out), "--pose-model", models,
+                                 "--no-rep-signal"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "rep_signal" not in json.loads((odds_out / "metadata.json").read_text())["pose"]  # reps on the log-odds
     exported = tmp_path / "export" / "cli"
-    result = runner.invoke(app, ["export", str(out), "--tflite", "--quantize", "fp32", "--out", str(exported)])
+    result = runner.invoke(app, ["export", str(odds_out), "--tflite", "--quantize", "fp32", "--out", str(exported)])
     assert result.exit_code == 0, result.output  # and it validated itself: counting on the log-odds in the graph
     assert "rep_signal" not in json.loads((exported / "metadata.json").read_text())["pose"]
-    signal_out = tmp_path / "runs" / "signal"
-    result = runner.invoke(app, ["train", str(demo_manifest), "--backbone", "pose", "--head", "linear", "--every", "0.5",
-                                 "--image-size", "320", "--out", str(signal_out), "--pose-model", models,
-                                 "--rep-signal"])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "rep_signal" in json.loads((signal_out / "metadata.json").read_text())["pose"]
     result = runner.invoke(app, ["evaluate", str(demo_manifest), "--model", str(out), "--split", "all",
                                  "--pose-model", models])  # fmt: skip
     assert result.exit_code == 0, result.output

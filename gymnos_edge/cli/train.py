@@ -45,10 +45,11 @@ def train_command(
         bool, typer.Option(help="pose: follow the person from frame to frame; the detector runs only when lost.")
     ] = True,
     rep_signal: Annotated[
-        bool,
-        typer.Option("--rep-signal", help="pose: count reps on the body's main movement in each exercise, learnt "
-                     "from the training sets, instead of on the probabilities (better in the gyms trained on)."),
-    ] = False,  # fmt: skip
+        Optional[bool],
+        typer.Option("--rep-signal/--no-rep-signal", show_default="on for pose",
+                     help="pose: count reps on the body's main movement in each exercise, learnt from the "
+                     "training sets; --no-rep-signal counts on the probabilities, as vgg16 does."),
+    ] = None,  # fmt: skip
     motion_window: Annotated[
         str,
         typer.Option("--motion-window", metavar="SECONDS|auto",

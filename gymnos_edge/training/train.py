@@ -70,9 +70,10 @@ class TrainConfig:
     cache_dir: Path | None = None  # default: features.default_cache_dir()
     pose_model: Path | None = None  # folder with the BlazePose files; default: the cache, downloaded once
     track: bool = True  # pose: follow the person from frame to frame (the detector runs only when lost)
-    # pose: count reps on the body's main movement per exercise (`features.rep_signal`) instead of the
-    # probabilities' log-odds; better in the gyms trained on, worse in unseen ones (docs/smoothing.md)
-    rep_signal: bool = False
+    # pose: count reps on the body's main movement per exercise (`features.rep_signal`) rather than on the
+    # probabilities' log-odds, which a confident model holds flat through a set (docs/pose.md). None: on for
+    # pose, off for vgg16 (which has no body to measure)
+    rep_signal: bool | None = None
     motion_window_s: float = MOTION_TAU_S  # pose: time constant of the motion features (`features.keypoints`)
 
     def __post_init__(self) -> None:
@@ -99,6 +100,8 @@ class TrainConfig:
             require_pose_for_motion_window(backbone)
         if self.rep_signal and backbone is not Backbone.pose:
             raise UserError("--rep-signal counts reps on body pose; it needs --backbone pose")
+        if self.rep_signal is None:
+            object.__setattr__(self, "rep_signal", backbone is Backbone.pose)
 
     def run_folder(self) -> Path:
         if self.out is not None:
