@@ -365,8 +365,10 @@ def main() -> None:
                         "--no-rep-signal, on the probabilities")  # fmt: skip
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
-    demo_signal = args.backbone is Backbone.pose if args.rep_signal is None else args.rep_signal  # as `train`
-    real_signal = True if args.rep_signal is None else args.rep_signal  # real footage: always pose
+    from gymnos_edge.training.train import counts_reps_on_body
+
+    demo_signal = counts_reps_on_body(args.backbone, args.rep_signal)  # as `train` decides it
+    real_signal = counts_reps_on_body(Backbone.pose, args.rep_signal)  # real footage: always pose
     args.workdir.mkdir(parents=True, exist_ok=True)
     report: dict = {"goal": {"obo": OBO_GOAL, "mae": MAE_GOAL}, "params": smoothing.SmoothingParams().to_dict()}
     if not args.skip_demo:

@@ -100,14 +100,18 @@ class TrainConfig:
             require_pose_for_motion_window(backbone)
         if self.rep_signal and backbone is not Backbone.pose:
             raise UserError("--rep-signal counts reps on body pose; it needs --backbone pose")
-        if self.rep_signal is None:
-            object.__setattr__(self, "rep_signal", backbone is Backbone.pose)
+        object.__setattr__(self, "rep_signal", counts_reps_on_body(backbone, self.rep_signal))
 
     def run_folder(self) -> Path:
         if self.out is not None:
             return Path(self.out)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         return RUNS_DIR / f"{Path(self.manifest).resolve().parent.name}-{stamp}"
+
+
+def counts_reps_on_body(backbone: Backbone | str, rep_signal: bool | None = None) -> bool:
+    """Whether a run counts reps on the body's movement: as asked, else wherever there is a body (pose)."""
+    return Backbone(backbone) is Backbone.pose if rep_signal is None else bool(rep_signal)
 
 
 @dataclass
